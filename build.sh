@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# One entry point: install what is missing, build, test, demo.
+#
+#   ./build.sh          install dependencies, build the module, print its path
+#   ./build.sh test     build, then run the unit and integration tests
+#   ./build.sh demo     build, then run the module in front of a demo upstream
+#
+# NGINX_SRC=/path/to/nginx-source builds against that tree instead of
+# Debian's nginx-dev (/usr/share/nginx/src).
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=$ROOT/build
+MODULE_NAME=ngx_http_webhook_signature_module
+MODULE_SO=$BUILD/$MODULE_NAME.so
+DEBIAN_SRC=/usr/share/nginx/src
+PACKAGES=(nginx nginx-dev libssl-dev libcmocka-dev g++ make dpkg-dev
+          perl curl openssl)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '4,7s/^# //p' "$0" >&2
+    exit 2
+}
+
+missing_packages() {
+    local pkg
+    for pkg in "${PACKAGES[@]}"; do
+        dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null \
+            | grep -q 'install ok installed' || echo "$pkg"
+    done
+}
+
+install_dependencies() {
+    command -v dpkg-query >/dev/null || die "not a Debian system: install ${PACKAGES[*]} yourself"
+
+    local missing
+    missing=$(missing_packages)
+    [ -z "$missing" ] && return 0
+
+    [ "$(id -u)" -eq 0 ] || die "missing packages: $missing; run as root or install them: apt-get install $missing"
+
+    say "installing: $missing"
+    # The nginx package would start the system service on port 80 from its
+    # postinst; we only need the binary, so service starts are denied.
+    local policy=/usr/sbin/policy-rc.d own_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod 755 "$policy"
+        own_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+    [ -n "$own_policy" ] && rm -f "$policy"
+    return 0
+}
+
+configure_nginx() {
+    local src=$1 objs=$2
+
+    if [ "$src" = "$DEBIAN_SRC" ]; then
+        # Debian's own configure flags plus --with-compat make the module's
+        # signature match the packaged nginx binary.
+        (cd "$src" && . ./conf_flags && ./configure \
+            --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS)" \
+            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+            "${NGX_CONF_FLAGS[@]}" \
+            --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
+    else
+        local configure=./configure
+        [ -x "$src/configure" ] || configure=./auto/configure
+        (cd "$src" && $configure --with-compat \
+            --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
+    fi || die "nginx configure failed in $src; see $objs.configure.log"
+
+    echo "$src" > "$objs/.source"
+}
+
+build_module() {
+    install_dependencies
+
+    local src=${NGINX_SRC:-$DEBIAN_SRC}
+    [ -d "$src/src/http" ] || die "no nginx source tree at $src (set NGINX_SRC or install nginx-dev)"
+    src=$(cd "$src" && pwd)
+
+    local objs=$BUILD/objs
+    mkdir -p "$objs"
+    if [ ! -f "$objs/Makefile" ] || [ "$(cat "$objs/.source" 2>/dev/null)" != "$src" ] \
+        || [ "$ROOT/config" -nt "$objs/Makefile" ] || [ "$ROOT/config.make" -nt "$objs/Makefile" ]
+    then
+        say "configuring nginx from $src"
+        configure_nginx "$src" "$objs"
+    fi
+
+    say "building $MODULE_NAME"
+    make -f "$objs/Makefile" -C "$src" -j"$(nproc)" modules >"$objs.make.log" 2>&1 \
+        || { tail -n 40 "$objs.make.log" >&2; die "module build failed; see $objs.make.log"; }
+    cp "$objs/$MODULE_NAME.so" "$MODULE_SO"
+}
+
+run_unit_tests() {
+    local out=$BUILD/unit flags=(-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer)
+    mkdir -p "$out"
+    say "unit tests (cmocka)"
+
+    local test name failed=0
+    for test in "$ROOT"/t/unit/test_*.c; do
+        name=$(basename "$test" .c)
+        cc -std=c11 -Wall -Wextra -Werror "${flags[@]}" -I"$ROOT/src" \
+            -c "$test" -o "$out/$name.o"
+        g++ -std=c++17 -Wall -Wextra -Werror "${flags[@]}" -I"$ROOT/src" \
+            "$ROOT"/src/*.cpp "$out/$name.o" -lcmocka -lcrypto -o "$out/$name"
+        "$out/$name" || failed=1
+    done
+    return $failed
+}
+
+run_integration_tests() {
+    say "integration tests (prove, real nginx $(nginx -v 2>&1 | sed 's/.*\///'))"
+    (cd "$ROOT" && WEBHOOK_MODULE_SO=$MODULE_SO prove -I t/lib -j2 t/)
+}
+
+cmd=${1:-build}
+case "$cmd" in
+    build)
+        build_module
+        echo "$MODULE_SO"
+        ;;
+    test)
+        build_module
+        status=0
+        run_unit_tests || status=1
+        run_integration_tests || status=1
+        [ $status -eq 0 ] || die "tests failed"
+        say "all tests passed"
+        ;;
+    demo)
+        build_module
+        exec "$ROOT/examples/demo/run.sh" "$MODULE_SO"
+        ;;
+    -h|--help|help)
+        usage
+        ;;
+    *)
+        usage
+        ;;
+esac

@@ -1,0 +1,1101 @@
+/*
+ * ngx_http_webhook_signature_module: verifies webhook HMAC signatures
+ * (Novu's Novu-Signature, NotifyKit's X-Webhook-Signature) in the access
+ * phase, before the request reaches an upstream.
+ *
+ * The glue only translates: request headers, secrets and body buffers go to
+ * the verification core (src/webhook_signature.h), its verdict comes back
+ * as a status, a log line and variables.
+ */
+
+
+extern "C" {
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+}
+
+#include "webhook_signature.h"
+
+
+#define NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE       0
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPORT        1
+
+/* webhook_signature_tolerance off */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE  ((ngx_msec_t) -2)
+
+/* a secret file larger than this is a mistake, not a key */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
+
+/* temp-file bodies are hashed through a buffer of this size */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_READ_CHUNK    16384
+
+
+typedef struct {
+    ngx_uint_t                  scheme;     /* ws_scheme_e */
+    ngx_array_t                *secrets;    /* of ngx_http_complex_value_t */
+    ngx_msec_t                  tolerance;
+    ngx_uint_t                  mode;
+    ngx_int_t                   status;
+    ngx_uint_t                  log_level;
+} ngx_http_webhook_signature_loc_conf_t;
+
+
+/*
+ * One per main request.  It outlives internal redirects (which zero r->ctx)
+ * because it is also reachable through its request pool cleanup.
+ */
+typedef struct {
+    ws_check_t                 *check;
+    ws_result_e                 result;     /* WS_RESULT_NONE: not decided */
+    unsigned                    reading_body:1;
+    unsigned                    body_read:1;
+    unsigned                    body_lost:1;
+} ngx_http_webhook_signature_ctx_t;
+
+
+static ngx_int_t ngx_http_webhook_signature_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_start(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf);
+static ngx_http_webhook_signature_ctx_t *ngx_http_webhook_signature_create_ctx(
+    ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf);
+static ngx_http_webhook_signature_ctx_t *ngx_http_webhook_signature_find_ctx(
+    ngx_http_request_t *r);
+static void ngx_http_webhook_signature_cleanup(void *data);
+static ws_result_e ngx_http_webhook_signature_check_headers(
+    ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx);
+static ws_result_e ngx_http_webhook_signature_begin(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx);
+static void ngx_http_webhook_signature_body_handler(ngx_http_request_t *r);
+static ws_result_e ngx_http_webhook_signature_verify_body(
+    ngx_http_request_t *r, ngx_http_webhook_signature_ctx_t *ctx);
+static ws_result_e ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b);
+static ngx_int_t ngx_http_webhook_signature_decide(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result);
+static ngx_int_t ngx_http_webhook_signature_reject(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, ngx_uint_t status);
+static ngx_flag_t ngx_http_webhook_signature_has_error_page(
+    ngx_http_request_t *r, ngx_uint_t status);
+
+static ngx_int_t ngx_http_webhook_signature_result_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_webhook_signature_timestamp_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_webhook_signature_key_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+static char *ngx_http_webhook_signature_secret(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf,
+    ngx_str_t *path, ngx_str_t *secret);
+static ngx_int_t ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf,
+    ngx_str_t *name, ngx_str_t *secret);
+static char *ngx_http_webhook_signature_tolerance(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void *ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_webhook_signature_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webhook_signature_init(ngx_conf_t *cf);
+
+
+extern "C" {
+extern ngx_module_t  ngx_http_webhook_signature_module;
+}
+
+
+static ngx_conf_enum_t  ngx_http_webhook_signature_schemes[] = {
+    { ngx_string("off"), WS_SCHEME_OFF },
+    { ngx_string("novu"), WS_SCHEME_NOVU },
+    { ngx_string("notifykit"), WS_SCHEME_NOTIFYKIT },
+    { ngx_string("auto"), WS_SCHEME_AUTO },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_webhook_signature_modes[] = {
+    { ngx_string("enforce"), NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE },
+    { ngx_string("report"), NGX_HTTP_WEBHOOK_SIGNATURE_REPORT },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_webhook_signature_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_num_bounds_t  ngx_http_webhook_signature_status_bounds = {
+    ngx_conf_check_num_bounds, 400, 599
+};
+
+
+static ngx_command_t  ngx_http_webhook_signature_commands[] = {
+
+    { ngx_string("webhook_signature"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_signature_loc_conf_t, scheme),
+      &ngx_http_webhook_signature_schemes },
+
+    { ngx_string("webhook_signature_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_signature_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_signature_tolerance"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_signature_tolerance,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_signature_loc_conf_t, tolerance),
+      NULL },
+
+    { ngx_string("webhook_signature_mode"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_signature_loc_conf_t, mode),
+      &ngx_http_webhook_signature_modes },
+
+    { ngx_string("webhook_signature_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_signature_loc_conf_t, status),
+      &ngx_http_webhook_signature_status_bounds },
+
+    { ngx_string("webhook_signature_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_signature_loc_conf_t, log_level),
+      &ngx_http_webhook_signature_log_levels },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_webhook_signature_module_ctx = {
+    ngx_http_webhook_signature_add_variables,    /* preconfiguration */
+    ngx_http_webhook_signature_init,             /* postconfiguration */
+
+    NULL,                                        /* create main configuration */
+    NULL,                                        /* init main configuration */
+
+    NULL,                                        /* create server configuration */
+    NULL,                                        /* merge server configuration */
+
+    ngx_http_webhook_signature_create_loc_conf,  /* create location configuration */
+    ngx_http_webhook_signature_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_webhook_signature_module = {
+    NGX_MODULE_V1,
+    &ngx_http_webhook_signature_module_ctx,      /* module context */
+    ngx_http_webhook_signature_commands,         /* module directives */
+    NGX_HTTP_MODULE,                             /* module type */
+    NULL,                                        /* init master */
+    NULL,                                        /* init module */
+    NULL,                                        /* init process */
+    NULL,                                        /* init thread */
+    NULL,                                        /* exit thread */
+    NULL,                                        /* exit process */
+    NULL,                                        /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
+
+    { ngx_string("webhook_signature_result"), NULL,
+      ngx_http_webhook_signature_result_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webhook_signature_timestamp"), NULL,
+      ngx_http_webhook_signature_timestamp_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webhook_signature_key"), NULL,
+      ngx_http_webhook_signature_key_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/*
+ * The access handler runs once on entry and once more after the body has
+ * been read (the mirror module's pattern), and again in any location an
+ * internal redirect leads to.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_handler(ngx_http_request_t *r)
+{
+    ngx_http_webhook_signature_ctx_t       *ctx;
+    ngx_http_webhook_signature_loc_conf_t  *wlcf;
+
+    wlcf = static_cast<ngx_http_webhook_signature_loc_conf_t *>(
+               ngx_http_get_module_loc_conf(r,
+                                          ngx_http_webhook_signature_module));
+
+    if (wlcf->scheme == WS_SCHEME_OFF || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
+              ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
+
+    if (ctx == NULL) {
+        ctx = ngx_http_webhook_signature_find_ctx(r);
+
+        if (ctx == NULL) {
+            return ngx_http_webhook_signature_start(r, wlcf);
+        }
+
+        /* an internal redirect brought the request here */
+
+        ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
+
+        if (ctx->result != WS_RESULT_NONE) {
+            /* the verdict stands: a failure's error page is served */
+            return ctx->result == WS_RESULT_OK ? NGX_OK : NGX_DECLINED;
+        }
+
+        if (ctx->reading_body) {
+            /* nginx gave up reading the body (e.g. 413) and redirected */
+            ctx->reading_body = 0;
+            ctx->body_read = 1;
+            ctx->body_lost = 1;
+        }
+    }
+
+    if (ctx->reading_body) {
+        return NGX_DONE;
+    }
+
+    if (ctx->body_read && ctx->result == WS_RESULT_NONE) {
+        return ngx_http_webhook_signature_decide(r, wlcf, ctx,
+                          ngx_http_webhook_signature_verify_body(r, ctx));
+    }
+
+    return ctx->result == WS_RESULT_OK ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_start(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf)
+{
+    ngx_int_t                          rc;
+    ws_result_e                        result;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_signature_create_ctx(r, wlcf);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* what the headers decide is answered before any body is read */
+
+    result = ngx_http_webhook_signature_check_headers(r, wlcf, ctx);
+
+    if (result == WS_RESULT_OK) {
+        result = ngx_http_webhook_signature_begin(r, wlcf, ctx);
+    }
+
+    if (result != WS_RESULT_OK) {
+        return ngx_http_webhook_signature_decide(r, wlcf, ctx, result);
+    }
+
+    ctx->reading_body = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                     ngx_http_webhook_signature_body_handler);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    /* the body handler resumes the phases, possibly already done above */
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+static ngx_http_webhook_signature_ctx_t *
+ngx_http_webhook_signature_create_ctx(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf)
+{
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    cln = ngx_pool_cleanup_add(r->pool,
+                               sizeof(ngx_http_webhook_signature_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(cln->data);
+    ngx_memzero(ctx, sizeof(ngx_http_webhook_signature_ctx_t));
+
+    ctx->check = ws_check_create(static_cast<ws_scheme_e>(wlcf->scheme));
+    if (ctx->check == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_webhook_signature_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
+
+    return ctx;
+}
+
+
+static ngx_http_webhook_signature_ctx_t *
+ngx_http_webhook_signature_find_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
+              ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    /* after an internal redirect r->ctx is zeroed; the pool still has it */
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_webhook_signature_cleanup) {
+            return static_cast<ngx_http_webhook_signature_ctx_t *>(cln->data);
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_webhook_signature_cleanup(void *data)
+{
+    ngx_http_webhook_signature_ctx_t *ctx =
+        static_cast<ngx_http_webhook_signature_ctx_t *>(data);
+
+    ws_check_destroy(ctx->check);
+}
+
+
+static ws_result_e
+ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    int64_t           now_ms, tolerance_ms;
+    ngx_uint_t        i;
+    ngx_time_t       *tp;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = static_cast<ngx_table_elt_t *>(part->elts);
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = static_cast<ngx_table_elt_t *>(part->elts);
+            i = 0;
+        }
+
+        ws_check_add_header(ctx->check, { h[i].key.data, h[i].key.len },
+                            { h[i].value.data, h[i].value.len });
+    }
+
+    tp = ngx_timeofday();
+    now_ms = (int64_t) tp->sec * 1000 + tp->msec;
+
+    tolerance_ms = (wlcf->tolerance == NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE)
+                   ? WS_TOLERANCE_OFF : (int64_t) wlcf->tolerance;
+
+    return ws_check_headers(ctx->check, now_ms, tolerance_ms);
+}
+
+
+static ws_result_e
+ngx_http_webhook_signature_begin(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    ngx_str_t                  value;
+    ngx_uint_t                 i, n;
+    ws_bytes_t                *keys;
+    ngx_http_complex_value_t  *secrets;
+
+    n = wlcf->secrets->nelts;
+    secrets = static_cast<ngx_http_complex_value_t *>(wlcf->secrets->elts);
+
+    keys = static_cast<ws_bytes_t *>(ngx_palloc(r->pool,
+                                                n * sizeof(ws_bytes_t)));
+    if (keys == NULL) {
+        return WS_RESULT_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_complex_value(r, &secrets[i], &value) != NGX_OK) {
+            return WS_RESULT_ERROR;
+        }
+
+        keys[i].data = value.data;
+        keys[i].len = value.len;
+    }
+
+    return ws_check_begin(ctx->check, keys, n);
+}
+
+
+static void
+ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
+              ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
+
+    ctx->reading_body = 0;
+    ctx->body_read = 1;
+
+    /* nginx leaves its empty handler here after reading; a later access
+     * handler (auth_request) waits on this one */
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * Hashes the body where nginx keeps it: memory buffers in place and
+ * temp-file parts with pread(), which leaves the file offset nginx relies
+ * on untouched.  Nothing is copied into one piece.
+ */
+
+static ws_result_e
+ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+    ws_result_e   result;
+
+    if (ctx->body_lost || r->request_body == NULL || r->discard_body) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webhook signature: request body is not available");
+        return WS_RESULT_MISMATCH;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            result = ws_check_update(ctx->check, b->pos, b->last - b->pos);
+
+        } else if (b->in_file) {
+            result = ngx_http_webhook_signature_hash_file(r, ctx, b);
+
+        } else {
+            continue;
+        }
+
+        if (result != WS_RESULT_OK) {
+            return result;
+        }
+    }
+
+    return ws_check_finish(ctx->check);
+}
+
+
+static ws_result_e
+ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b)
+{
+    off_t    offset;
+    size_t   size;
+    ssize_t  n;
+    u_char   chunk[NGX_HTTP_WEBHOOK_SIGNATURE_READ_CHUNK];
+
+    for (offset = b->file_pos; offset < b->file_last; offset += n) {
+
+        size = (size_t) ngx_min(b->file_last - offset, (off_t) sizeof(chunk));
+
+        n = pread(b->file->fd, chunk, size, offset);
+
+        if (n == -1) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                          "pread() \"%V\" failed", &b->file->name);
+            return WS_RESULT_ERROR;
+        }
+
+        if (n == 0) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "pread() \"%V\" returned only %O bytes of %O",
+                          &b->file->name, offset - b->file_pos,
+                          b->file_last - b->file_pos);
+            return WS_RESULT_ERROR;
+        }
+
+        if (ws_check_update(ctx->check, chunk, n) != WS_RESULT_OK) {
+            return WS_RESULT_ERROR;
+        }
+    }
+
+    return WS_RESULT_OK;
+}
+
+
+/*
+ * Records the verdict and acts on it.  Rejections are finalized here rather
+ * than returned to the access phase, so "satisfy any" cannot turn them into
+ * a pass.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_decide(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result)
+{
+    ngx_flag_t   report;
+    const char  *scheme;
+
+    ctx->result = result;
+    scheme = ws_scheme_name(ws_check_scheme(ctx->check));
+
+    if (result == WS_RESULT_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webhook signature verified (scheme: %s, key: %uz)",
+                       scheme, ws_check_key_index(ctx->check));
+        return NGX_OK;
+    }
+
+    if (result == WS_RESULT_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "webhook signature check failed: internal error "
+                      "(scheme: %s)", scheme);
+        return ngx_http_webhook_signature_reject(r, ctx,
+                                             NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
+    /* a missing secret is the operator's mistake: fail closed, always */
+
+    report = (wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT
+              && result != WS_RESULT_NO_SECRET);
+
+    ngx_log_error(wlcf->log_level, r->connection->log, 0,
+                  "webhook signature check failed%s: %s (scheme: %s)",
+                  report ? " (report only)" : "", ws_result_name(result),
+                  scheme);
+
+    if (report) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_webhook_signature_reject(r, ctx,
+                                   result == WS_RESULT_NO_SECRET
+                                   ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                   : (ngx_uint_t) wlcf->status);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_reject(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, ngx_uint_t status)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  type = ngx_string("application/json");
+    const char                *body;
+    ngx_http_complex_value_t   cv;
+
+    /* a rejected client is never asked to send its body */
+    r->expect_tested = 1;
+
+    body = ws_error_body(ws_check_scheme(ctx->check), ctx->result);
+
+    if (body == NULL || ngx_http_webhook_signature_has_error_page(r, status)) {
+        ngx_http_finalize_request(r, status);
+        return NGX_DONE;
+    }
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+    cv.value.data = (u_char *) body;
+    cv.value.len = ngx_strlen(body);
+
+    rc = ngx_http_send_response(r, status, &type, &cv);
+
+    ngx_http_finalize_request(r, rc);
+    return NGX_DONE;
+}
+
+
+/* the test ngx_http_special_response_handler() makes before error_page */
+
+static ngx_flag_t
+ngx_http_webhook_signature_has_error_page(ngx_http_request_t *r,
+    ngx_uint_t status)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+
+    if (r->error_page || clcf->error_pages == NULL || r->uri_changes == 0) {
+        return 0;
+    }
+
+    err_page = static_cast<ngx_http_err_page_t *>(clcf->error_pages->elts);
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if ((ngx_uint_t) err_page[i].status == status) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char                        *name;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+
+    if (ctx == NULL || ctx->result == WS_RESULT_NONE) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = ws_result_name(ctx->result);
+
+    v->data = (u_char *) name;
+    v->len = ngx_strlen(name);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_timestamp_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ws_bytes_t                         timestamp;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+
+    if (ctx == NULL || ctx->result == WS_RESULT_NONE) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    timestamp = ws_check_timestamp(ctx->check);
+
+    if (timestamp.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) timestamp.data;
+    v->len = timestamp.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_key_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    size_t                             index;
+    u_char                            *p;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+
+    index = (ctx != NULL) ? ws_check_key_index(ctx->check) : 0;
+
+    if (index == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = static_cast<u_char *>(ngx_pnalloc(r->pool, NGX_SIZE_T_LEN));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+    v->len = ngx_sprintf(p, "%uz", index) - p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * webhook_signature_secret VALUE | file=PATH | env=NAME;
+ *
+ * Files and environment variables are read here, while the configuration
+ * loads (in the master, usually as root), so root-only secret files work
+ * and a reload re-reads them.
+ */
+
+static char *
+ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_signature_loc_conf_t *wlcf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
+
+    ngx_int_t                          rc;
+    ngx_str_t                         *value, arg;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty secret in \"%V\"",
+                           &cmd->name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (wlcf->secrets == NGX_CONF_UNSET_PTR) {
+        wlcf->secrets = ngx_array_create(cf->pool, 2,
+                                         sizeof(ngx_http_complex_value_t));
+        if (wlcf->secrets == NULL) {
+            return (char *) NGX_CONF_ERROR;
+        }
+    }
+
+    cv = static_cast<ngx_http_complex_value_t *>(
+             ngx_array_push(wlcf->secrets));
+    if (cv == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(cv, sizeof(ngx_http_complex_value_t));
+
+    if (ngx_strncmp(value[1].data, "file=", 5) == 0) {
+        arg.data = value[1].data + 5;
+        arg.len = value[1].len - 5;
+        rc = ngx_http_webhook_signature_read_secret_file(cf, &arg, &cv->value);
+
+    } else if (ngx_strncmp(value[1].data, "env=", 4) == 0) {
+        arg.data = value[1].data + 4;
+        arg.len = value[1].len - 4;
+        rc = ngx_http_webhook_signature_read_secret_env(cf, &arg, &cv->value);
+
+    } else {
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+        ccv.cf = cf;
+        ccv.value = &value[1];
+        ccv.complex_value = cv;
+        rc = ngx_http_compile_complex_value(&ccv);
+    }
+
+    return (rc == NGX_OK) ? NGX_CONF_OK : (char *) NGX_CONF_ERROR;
+}
+
+
+/* the file's bytes are the key; trailing CR and LF (an editor's) are not */
+
+static ngx_int_t
+ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
+    ngx_str_t *secret)
+{
+    off_t            size;
+    u_char          *buf;
+    size_t           len;
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_int_t        rc;
+    ngx_file_info_t  fi;
+
+    if (path->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no file name in \"file=\" secret");
+        return NGX_ERROR;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " secret file \"%s\" failed",
+                           path->data);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+    buf = NULL;
+    len = 0;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " secret file \"%s\" failed",
+                           path->data);
+        goto done;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size > NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%s\" is larger than %d bytes",
+                           path->data, NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET);
+        goto done;
+    }
+
+    buf = static_cast<u_char *>(ngx_pnalloc(cf->pool, (size_t) size + 1));
+    if (buf == NULL) {
+        goto done;
+    }
+
+    while (len < (size_t) size) {
+        n = ngx_read_fd(fd, buf + len, (size_t) size - len);
+
+        if (n == -1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               ngx_read_fd_n " secret file \"%s\" failed",
+                               path->data);
+            goto done;
+        }
+
+        if (n == 0) {
+            break;
+        }
+
+        len += n;
+    }
+
+    while (len > 0 && (buf[len - 1] == CR || buf[len - 1] == LF)) {
+        len--;
+    }
+
+    if (len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%s\" is empty", path->data);
+        goto done;
+    }
+
+    secret->data = buf;
+    secret->len = len;
+    rc = NGX_OK;
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " secret file \"%s\" failed",
+                           path->data);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *secret)
+{
+    char  *value;
+
+    if (name->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no variable name in \"env=\" secret");
+        return NGX_ERROR;
+    }
+
+    /* configuration arguments are null-terminated */
+    value = getenv((char *) name->data);
+
+    if (value == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "environment variable \"%V\" is not set", name);
+        return NGX_ERROR;
+    }
+
+    if (value[0] == '\0') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "environment variable \"%V\" is empty", name);
+        return NGX_ERROR;
+    }
+
+    secret->len = ngx_strlen(value);
+    secret->data = static_cast<u_char *>(ngx_pnalloc(cf->pool, secret->len));
+    if (secret->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(secret->data, value, secret->len);
+
+    return NGX_OK;
+}
+
+
+/* webhook_signature_tolerance TIME | off; */
+
+static char *
+ngx_http_webhook_signature_tolerance(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_signature_loc_conf_t *wlcf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
+
+    ngx_str_t  *value;
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    if (ngx_strcmp(value[1].data, "off") != 0) {
+        return ngx_conf_set_msec_slot(cf, cmd, conf);
+    }
+
+    if (wlcf->tolerance != NGX_CONF_UNSET_MSEC) {
+        return (char *) "is duplicate";
+    }
+
+    wlcf->tolerance = NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_webhook_signature_loc_conf_t  *conf;
+
+    conf = static_cast<ngx_http_webhook_signature_loc_conf_t *>(
+               ngx_pcalloc(cf->pool,
+                           sizeof(ngx_http_webhook_signature_loc_conf_t)));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    conf->scheme = NGX_CONF_UNSET_UINT;
+    conf->secrets = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->tolerance = NGX_CONF_UNSET_MSEC;
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->status = NGX_CONF_UNSET;
+    conf->log_level = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_webhook_signature_loc_conf_t *prev =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(parent);
+    ngx_http_webhook_signature_loc_conf_t *conf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(child);
+
+    ngx_conf_merge_uint_value(conf->scheme, prev->scheme,
+                              (ngx_uint_t) WS_SCHEME_OFF);
+    ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_msec_value(conf->tolerance, prev->tolerance, 300000);
+    ngx_conf_merge_uint_value(conf->mode, prev->mode,
+                              NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE);
+    ngx_conf_merge_value(conf->status, prev->status, NGX_HTTP_UNAUTHORIZED);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
+
+    if (conf->scheme != WS_SCHEME_OFF && conf->secrets == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature %s\" has no "
+                           "\"webhook_signature_secret\"",
+                           ws_scheme_name(
+                               static_cast<ws_scheme_e>(conf->scheme)));
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_webhook_signature_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Registered last among access handlers, so it runs first (nginx calls them
+ * in reverse): before allow/deny, auth_basic and auth_request.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = static_cast<ngx_http_core_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+
+    h = static_cast<ngx_http_handler_pt *>(
+            ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers));
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_webhook_signature_handler;
+
+    return NGX_OK;
+}

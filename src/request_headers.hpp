@@ -1,0 +1,42 @@
+// The few request headers a scheme reads, gathered from all of them.
+
+#ifndef WEBHOOK_SIGNATURE_REQUEST_HEADERS_HPP
+#define WEBHOOK_SIGNATURE_REQUEST_HEADERS_HPP
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace webhook {
+
+struct HeaderField {
+    std::string_view name;       // lowercase, as the scheme names it
+    std::string_view value;      // the first occurrence
+    unsigned         count = 0;  // how many times the request sent it
+
+    bool present() const { return count > 0; }
+    bool repeated() const { return count > 1; }
+};
+
+// Watches a fixed set of header names (case-insensitively, as HTTP does) and
+// remembers each one's first value and how often it came.
+class RequestHeaders {
+public:
+    static constexpr std::size_t kMaxWatched = 8;
+
+    // Returns false when the set is full (a programming error in the scheme
+    // table, caught by the unit tests).
+    bool watch(std::string_view lowercase_name);
+    void offer(std::string_view name, std::string_view value);
+
+    // An absent field (count 0) for names nobody watched or that never came.
+    const HeaderField &get(std::string_view lowercase_name) const;
+
+private:
+    std::array<HeaderField, kMaxWatched> fields_{};
+    std::size_t                          size_ = 0;
+};
+
+}  // namespace webhook
+
+#endif
