@@ -6,8 +6,8 @@ namespace {
 
 constexpr std::size_t kMillisecondDigits = 13;
 
-// Values beyond any plausible clock saturate here; they are stale anyway and
-// differences with the clock cannot overflow.
+// Values beyond any plausible clock saturate here: they are stale whatever
+// the tolerance, and differences with the clock cannot overflow.
 constexpr std::int64_t kSaturated = INT64_C(1) << 60;
 
 std::int64_t decimal_value(std::string_view digits)
@@ -15,10 +15,12 @@ std::int64_t decimal_value(std::string_view digits)
     std::int64_t value = 0;
 
     for (char c : digits) {
-        value = value * 10 + (c - '0');
-        if (value >= kSaturated) {
+        std::int64_t digit = c - '0';
+
+        if (value > (kSaturated - digit) / 10) {
             return kSaturated;
         }
+        value = value * 10 + digit;
     }
     return value;
 }
@@ -51,6 +53,10 @@ bool is_stale(std::string_view timestamp, std::int64_t now_ms,
     }
 
     std::int64_t value = decimal_value(timestamp);
+
+    if (value == kSaturated) {
+        return true;
+    }
 
     if (timestamp.size() >= kMillisecondDigits) {
         return distance(now_ms, value) > tolerance_ms;
