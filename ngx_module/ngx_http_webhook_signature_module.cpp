@@ -71,6 +71,9 @@ static ws_result_e ngx_http_webhook_signature_begin(ngx_http_request_t *r,
 static void ngx_http_webhook_signature_body_handler(ngx_http_request_t *r);
 static ws_result_e ngx_http_webhook_signature_verify_body(
     ngx_http_request_t *r, ngx_http_webhook_signature_ctx_t *ctx);
+static ngx_flag_t ngx_http_webhook_signature_body_complete(
+    ngx_http_request_t *r, off_t hashed);
+static ws_result_e ngx_http_webhook_signature_body_lost(ngx_http_request_t *r);
 static ws_result_e ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_webhook_signature_decide(ngx_http_request_t *r,
@@ -499,24 +502,27 @@ static ws_result_e
 ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
+    off_t         hashed;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
     ws_result_e   result;
 
     if (ctx->body_lost || r->request_body == NULL || r->discard_body) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "webhook signature: request body is not available");
-        return WS_RESULT_MISMATCH;
+        return ngx_http_webhook_signature_body_lost(r);
     }
+
+    hashed = 0;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
 
         if (ngx_buf_in_memory(b)) {
             result = ws_check_update(ctx->check, b->pos, b->last - b->pos);
+            hashed += b->last - b->pos;
 
         } else if (b->in_file) {
             result = ngx_http_webhook_signature_hash_file(r, ctx, b);
+            hashed += b->file_last - b->file_pos;
 
         } else {
             continue;
@@ -527,7 +533,49 @@ ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
         }
     }
 
+    if (!ngx_http_webhook_signature_body_complete(r, hashed)) {
+        return ngx_http_webhook_signature_body_lost(r);
+    }
+
     return ws_check_finish(ctx->check);
+}
+
+
+/*
+ * nginx discards a body it answers an error for (e.g. 413 before any
+ * location ran); if error_page then leads into a protected location, what
+ * is left looks like an empty body.  It must not verify as one.
+ */
+
+static ngx_flag_t
+ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
+{
+    ngx_table_elt_t  *length;
+
+#if (NGX_HTTP_V2)
+    if (r->stream && r->stream->skip_data) {
+        return 0;
+    }
+#endif
+
+    if (r->headers_in.chunked && r->request_body->bufs == NULL) {
+        return 0;
+    }
+
+    length = r->headers_in.content_length;
+
+    return length == NULL
+           || ngx_atoof(length->value.data, length->value.len) == hashed;
+}
+
+
+static ws_result_e
+ngx_http_webhook_signature_body_lost(ngx_http_request_t *r)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webhook signature: request body was discarded");
+
+    return WS_RESULT_MISMATCH;
 }
 
 
