@@ -90,6 +90,10 @@ static ngx_int_t ngx_http_webhook_signature_timestamp_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_webhook_signature_key_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_http_webhook_signature_ctx_t *
+    ngx_http_webhook_signature_decided_ctx(ngx_http_request_t *r);
+static void ngx_http_webhook_signature_set_variable(
+    ngx_http_variable_value_t *v, u_char *data, size_t len);
 
 static char *ngx_http_webhook_signature_secret(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -736,21 +740,11 @@ ngx_http_webhook_signature_result_variable(ngx_http_request_t *r,
     const char                        *name;
     ngx_http_webhook_signature_ctx_t  *ctx;
 
-    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+    ctx = ngx_http_webhook_signature_decided_ctx(r);
+    name = (ctx != NULL) ? ws_result_name(ctx->result) : "";
 
-    if (ctx == NULL || ctx->result == WS_RESULT_NONE) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    name = ws_result_name(ctx->result);
-
-    v->data = (u_char *) name;
-    v->len = ngx_strlen(name);
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
+    ngx_http_webhook_signature_set_variable(v, (u_char *) name,
+                                            ngx_strlen(name));
     return NGX_OK;
 }
 
@@ -759,29 +753,17 @@ static ngx_int_t
 ngx_http_webhook_signature_timestamp_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ws_bytes_t                         timestamp;
+    ws_bytes_t                         timestamp = { NULL, 0 };
     ngx_http_webhook_signature_ctx_t  *ctx;
 
-    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+    ctx = ngx_http_webhook_signature_decided_ctx(r);
 
-    if (ctx == NULL || ctx->result == WS_RESULT_NONE) {
-        v->not_found = 1;
-        return NGX_OK;
+    if (ctx != NULL) {
+        timestamp = ws_check_timestamp(ctx->check);
     }
 
-    timestamp = ws_check_timestamp(ctx->check);
-
-    if (timestamp.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->data = (u_char *) timestamp.data;
-    v->len = timestamp.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
+    ngx_http_webhook_signature_set_variable(v, (u_char *) timestamp.data,
+                                            timestamp.len);
     return NGX_OK;
 }
 
@@ -794,12 +776,11 @@ ngx_http_webhook_signature_key_variable(ngx_http_request_t *r,
     u_char                            *p;
     ngx_http_webhook_signature_ctx_t  *ctx;
 
-    ctx = ngx_http_webhook_signature_find_ctx(r->main);
-
+    ctx = ngx_http_webhook_signature_decided_ctx(r);
     index = (ctx != NULL) ? ws_check_key_index(ctx->check) : 0;
 
     if (index == 0) {
-        v->not_found = 1;
+        ngx_http_webhook_signature_set_variable(v, NULL, 0);
         return NGX_OK;
     }
 
@@ -808,13 +789,41 @@ ngx_http_webhook_signature_key_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = p;
-    v->len = ngx_sprintf(p, "%uz", index) - p;
+    ngx_http_webhook_signature_set_variable(v, p,
+                                            ngx_sprintf(p, "%uz", index) - p);
+    return NGX_OK;
+}
+
+
+/* variables read the main request's verdict, also after redirects */
+
+static ngx_http_webhook_signature_ctx_t *
+ngx_http_webhook_signature_decided_ctx(ngx_http_request_t *r)
+{
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+
+    return (ctx != NULL && ctx->result != WS_RESULT_NONE) ? ctx : NULL;
+}
+
+
+/* an empty value is "not found", as nginx logs it: "-" */
+
+static void
+ngx_http_webhook_signature_set_variable(ngx_http_variable_value_t *v,
+    u_char *data, size_t len)
+{
+    if (len == 0) {
+        v->not_found = 1;
+        return;
+    }
+
+    v->data = data;
+    v->len = len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
-
-    return NGX_OK;
 }
 
 

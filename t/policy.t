@@ -16,6 +16,7 @@ my $h = Harness->new;
 $h->write_file('html/custom401.html', "custom 401 page\n");
 $h->write_file('html/named.html', "named page\n");
 $h->write_file('htpasswd', "hook:{PLAIN}basicpass\n");
+$h->write_file('html/ssi.html', "before <!--# include virtual=\"/ssi-target\" --> after\n");
 
 my $P = "proxy_pass http://%%UPSTREAM%%;";
 $h->run(<<"EOF");
@@ -52,6 +53,14 @@ $h->run(<<"EOF");
         location /any-basic { satisfy any; auth_basic "hooks"; auth_basic_user_file %%PREFIX%%/htpasswd;
                               webhook_signature novu; $P }
         location /deny      { deny all; webhook_signature novu; $P }
+        location /any-deny  { satisfy any; deny all; webhook_signature novu; $P }
+        location /any-report { satisfy any; deny all; webhook_signature novu;
+                               webhook_signature_mode report; $P }
+        location /all-basic { auth_basic "hooks"; auth_basic_user_file %%PREFIX%%/htpasswd;
+                              webhook_signature novu; $P }
+
+        location = /ssi.html { ssi on; default_type text/html; root %%PREFIX%%/html; }
+        location /ssi-target { webhook_signature novu; $P }
     }
     server {
         listen 127.0.0.1:%%PORT2%%;
@@ -194,6 +203,13 @@ $h->rejected_ok(hook('/tf', [novu_headers($OTHER, now_ms(), $BODY)]), 'mismatch'
     }
 }
 
+{
+    my $r = $h->request(uri => '/ssi.html');
+    is($r->{status}, 200, 'SSI: an unprotected page including a protected location');
+    like($r->{body}, qr{^before \{.*"uri":"/ssi-target".*\} after$}s,
+         'SSI: the include subrequest into a protected location is not checked');
+}
+
 # ------------------------------------------------------------ satisfy / deny
 
 $h->rejected_ok(hook('/any-allow', forged()), 'mismatch', 'novu',
@@ -209,6 +225,32 @@ $h->rejected_ok(hook('/any-basic', $basic), 'missing', 'novu',
                 'satisfy any + valid auth_basic credentials cannot bypass a missing signature');
 $h->passed_ok(hook('/any-basic', good()), $BODY,
               'satisfy any: a valid signature is a sufficient credential (no basic auth)');
+
+$h->rejected_ok(hook('/any-deny', forged()), 'mismatch', 'novu',
+                'satisfy any + deny all: a failed check is the module\'s 401');
+$h->passed_ok(hook('/any-deny', good()), $BODY,
+              'satisfy any + deny all: a verified request passes (the signature is a credential)');
+{
+    my $r = hook('/any-report', forged());
+    is($r->{status}, 403, 'satisfy any + report: a failing request is neutral, deny all decides (403)');
+    is(scalar $h->upstream_for($r), 0, 'satisfy any + report: ... nothing reached the upstream');
+    $h->failure_logged_ok($r, 'mismatch', 'novu', 'satisfy any + report', report => 1);
+    $h->passed_ok(hook('/any-report', good()), $BODY,
+                  'satisfy any + report: a verified request passes deny all');
+}
+
+$h->rejected_ok(hook('/all-basic', forged()), 'mismatch', 'novu',
+                'satisfy all: the module runs before auth_basic (its JSON 401, not auth_basic\'s)');
+ok(!defined $h->request(uri => '/all-basic', headers => forged(), body => $BODY)->{headers}{'www-authenticate'},
+   'satisfy all: ... no WWW-Authenticate challenge for a failed signature');
+{
+    my $r = hook('/all-basic', good());
+    is($r->{status}, 401, 'satisfy all: a verified request still needs auth_basic credentials');
+    like($r->{headers}{'www-authenticate'} // '', qr/Basic/, 'satisfy all: ... auth_basic\'s challenge');
+    is(scalar $h->upstream_for($r), 0, 'satisfy all: ... nothing reached the upstream');
+}
+$h->passed_ok(hook('/all-basic', [@{good()}, @$basic]), $BODY,
+              'satisfy all: signature and credentials pass');
 
 $h->rejected_ok(hook('/deny', forged()), 'mismatch', 'novu',
                 'deny all: the module answers first (its 401, not 403)');

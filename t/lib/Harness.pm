@@ -2,7 +2,10 @@ package Harness;
 
 # A small nginx-tests style harness: a temp prefix, a templated nginx.conf,
 # the system nginx started by PID, a recording upstream, a raw HTTP/1.1
-# client, HTTP/2 through curl, signing helpers and log assertions.
+# client, HTTP/2 through curl, signing helpers and log helpers.
+# Beside it: Harness/Upstream.pm (the recording backend), Harness/Conn.pm
+# (one raw HTTP/1.1 connection), Harness/Checks.pm (the assertions:
+# passed_ok, rejected_ok, failure_logged_ok, no_secret_ok).
 #
 #   my $h = Harness->new;                    # prefix + upstream
 #   $h->run($http_block, %opts);             # write nginx.conf, start nginx
@@ -18,12 +21,17 @@ use Exporter 'import';
 use Test::More;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
-use IO::Select;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
 use Digest::SHA qw(sha256_hex hmac_sha256_hex);
 use JSON::PP;
+use Harness::Checks;
+use Harness::Conn;
+use Harness::Upstream;
 
+our @ISA = ('Harness::Checks');
+our %ERROR_BODY;
+*ERROR_BODY = \%Harness::Checks::ERROR_BODY;
 our @EXPORT = qw(novu_sig novu_headers nk_sig nk_headers now_s now_ms
                  second_start sha256_hex json_decode %ERROR_BODY);
 
@@ -31,24 +39,6 @@ my $NGINX = $ENV{NGINX_BINARY} || '/usr/sbin/nginx';
 my $JSON  = JSON::PP->new->canonical->ascii;
 my @LIVE;
 $SIG{PIPE} = 'IGNORE';
-
-# Exact default bodies (docs/DESIGN-NOTES.md).
-our %ERROR_BODY = (
-    novu => {
-        missing   => '{"message":"Signature not found. Please provide a signature in the `novu-signature` header","code":"SignatureNotFoundError"}',
-        malformed => '{"message":"Signature is invalid. Please provide a valid signature in the `novu-signature` header","code":"SignatureInvalidError"}',
-        stale     => '{"message":"Signature expired. Please provide a signature with a timestamp within the allowed tolerance in the `novu-signature` header","code":"SignatureExpiredError"}',
-        mismatch  => '{"message":"Signature does not match the expected signature. Please ensure the signature provided in the `novu-signature` header is correct and try again.","code":"SignatureMismatchError"}',
-        no_secret => '{"message":"Signature key not found. Please configure a secret key for this endpoint","code":"SigningKeyNotFoundError"}',
-    },
-    notifykit => {
-        missing   => '{"error":"Missing signature"}',
-        malformed => '{"error":"Malformed signature"}',
-        stale     => '{"error":"Signature timestamp is outside the allowed tolerance"}',
-        mismatch  => '{"error":"Invalid signature"}',
-        no_secret => '{"error":"Signing secret is not configured"}',
-    },
-);
 
 # ---------------------------------------------------------------- signing
 
@@ -97,7 +87,8 @@ sub new {
     mkdir "$p/html";
     $self->{prefix} = $p;
     diag("prefix kept: $p") if $ENV{KEEP};
-    $self->_start_upstream unless defined $o{upstream} && !$o{upstream};
+    @$self{qw(upstream_pid upstream_port)} = Harness::Upstream::start("$p/upstream.log")
+        unless defined $o{upstream} && !$o{upstream};
     push @LIVE, $self;
     return $self;
 }
@@ -311,79 +302,6 @@ sub finish {
     ok($self->file('error.log') !~ /Sanitizer/, 'no Sanitizer report in the error log');
 }
 
-# ---------------------------------------------------------------- upstream
-
-sub _start_upstream {
-    my ($self) = @_;
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
-        or die "upstream listen: $!";
-    $self->{upstream_port} = $srv->sockport;
-    my $log = "$self->{prefix}/upstream.log";
-    my $pid = fork() // die "fork: $!";
-    if (!$pid) {
-        $SIG{TERM} = sub { POSIX::_exit(0) };
-        while (1) {
-            my $c = $srv->accept or next;
-            eval { _upstream_serve($c, $log) };
-            close $c;
-        }
-    }
-    close $srv;
-    $self->{upstream_pid} = $pid;
-}
-
-sub _up_fill {
-    my ($c, $buf) = @_;
-    my $n = sysread($c, $$buf, 65536, length $$buf);
-    die "eof\n" unless $n;
-}
-
-# One request per connection: record what arrived, answer it as JSON.
-sub _upstream_serve {
-    my ($c, $log) = @_;
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 20;
-    my $buf = '';
-    _up_fill($c, \$buf) until $buf =~ /\r\n\r\n/;
-    my $i = index($buf, "\r\n\r\n");
-    my $head = substr($buf, 0, $i + 4, '');
-    my ($line, @lines) = split /\r\n/, $head;
-    my ($method, $uri) = split / /, $line;
-    my %h;
-    for (@lines) {
-        my ($k, $v) = /^([^:]+):\s*(.*?)\s*$/ or next;
-        $k = lc $k;
-        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
-    }
-    my $body = '';
-    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
-        while (1) {
-            _up_fill($c, \$buf) until $buf =~ /\r\n/;
-            $buf =~ s/^([0-9a-fA-F]+)[^\r]*\r\n// or die "bad chunk\n";
-            my $size = hex $1;
-            if ($size == 0) {
-                _up_fill($c, \$buf) until $buf =~ /^\r\n|\r\n\r\n/;
-                last;
-            }
-            _up_fill($c, \$buf) while length $buf < $size + 2;
-            $body .= substr($buf, 0, $size + 2, '');
-            chop $body; chop $body;
-        }
-    } elsif (my $len = $h{'content-length'}) {
-        _up_fill($c, \$buf) while length $buf < $len;
-        $body = substr($buf, 0, $len);
-    }
-    my $rec = $JSON->encode({ method => $method, uri => $uri, len => length $body,
-                              sha256 => sha256_hex($body), headers => \%h });
-    open my $fh, '>>', $log or die;
-    syswrite $fh, "$rec\n";
-    close $fh;
-    print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-           . "Content-Length: " . length($rec) . "\r\nConnection: close\r\n\r\n$rec";
-    alarm 0;
-}
-
 sub upstream_requests {
     my ($self) = @_;
     return map { $JSON->decode($_) } grep { /\S/ } split /\n/, $self->file('upstream.log');
@@ -446,11 +364,7 @@ sub request {
 
 sub connect {
     my ($self, $port) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $self->port($port),
-                                  Proto => 'tcp', Timeout => 5)
-        or die "connect: $!";
-    $s->autoflush(1);
-    return bless { sock => $s, buf => '' }, 'Harness::Conn';
+    return Harness::Conn->new($self->port($port));
 }
 
 # HTTP/2 (h2c prior knowledge) through curl.  Options: method, uri,
@@ -545,187 +459,6 @@ sub wait_idle {
         ($n) = $r->{body} =~ /Active connections:\s*(\d+)/;
         return $n if !defined $n || $n <= 1 || time > $deadline;
         sleep 0.1;
-    }
-}
-
-# ---------------------------------------------------------------- assertions
-
-# A request that passed: 200 from the upstream, which got exactly $body.
-sub passed_ok {
-    my ($self, $res, $body, $name) = @_;
-    my @up = $self->upstream_for($res);
-    my $ok = 1;
-    is($res->{status}, 200, "$name: status 200") or $ok = 0;
-    is(scalar @up, 1, "$name: reached the upstream once") or $ok = 0;
-    if (@up) {
-        is($up[0]{len}, length $body, "$name: upstream got the body length") or $ok = 0;
-        is($up[0]{sha256}, sha256_hex($body), "$name: upstream got the exact body bytes")
-            or $ok = 0;
-    }
-    diag(($res->{raw} // '') . "\n" . join '', $self->failure_lines($res)) unless $ok;
-    return $ok;
-}
-
-# A request the module rejected: status, the exact default JSON body, its
-# Content-Type, nothing upstream, exactly one failure line in the log.
-#   rejected_ok($res, 'mismatch', 'novu', $name, status => 401, level => 'error',
-#               body => 'json' | 'any', report => 0)
-sub rejected_ok {
-    my ($self, $res, $result, $scheme, $name, %o) = @_;
-    my $status = $o{status} // ($result eq 'no_secret' ? 500 : 401);
-    my $ok = 1;
-    is($res->{status}, $status, "$name: status $status") or $ok = 0;
-    if (($o{body} // 'json') eq 'json') {
-        is($res->{body}, $ERROR_BODY{$scheme}{$result}, "$name: $scheme $result JSON body")
-            or $ok = 0;
-        like($res->{headers}{'content-type'} // '', qr{^application/json\b},
-             "$name: Content-Type application/json") or $ok = 0;
-    }
-    is(scalar $self->upstream_for($res), 0, "$name: nothing reached the upstream") or $ok = 0;
-    $self->failure_logged_ok($res, $result, $scheme, $name, %o) or $ok = 0;
-    diag($res->{raw} // '') unless $ok;
-    return $ok;
-}
-
-sub failure_logged_ok {
-    my ($self, $res, $result, $scheme, $name, %o) = @_;
-    my $level = $o{level} // 'error';
-    my $ro = $o{report} ? ' \(report only\)' : '';
-    my @l = $self->failure_lines($res);
-    my $ok = is(scalar @l, 1, "$name: one failure line in the error log");
-    like($l[0] // '', qr{ \[\Q$level\E\] \d+#\d+: \*\d+ webhook signature check failed$ro: \Q$result\E \(scheme: \Q$scheme\E\), client: 127\.0\.0\.1, server: [^,]*, request: "[A-Z]+ [^"]*[?&]tid=$res->{tid}(?:&[^"]*)? HTTP/[\d.]+", host: "[^"]*"},
-         "$name: logged '$result (scheme: $scheme)' at [$level] with request context") or $ok = 0;
-    diag(join '', @l) unless $ok;
-    return $ok;
-}
-
-# The secret never appears in the error log, the access log or any response.
-#   ignore => qr/.../ skips error-log lines (nginx's own "http map:" debug
-#   lines print map values; the module's lines are never skipped).
-sub no_secret_ok {
-    my ($self, $secret, $name, @responses) = @_;
-    my $ignore = ref $responses[0] eq 'Regexp' ? shift @responses : qr/(?!)/;
-    my @in_log = grep { index($_, $secret) >= 0 && $_ !~ $ignore } $self->error_lines;
-    is(scalar @in_log, 0, "$name: secret not in the (debug) error log")
-        or diag(join '', @in_log[0 .. ($#in_log < 4 ? $#in_log : 4)]);
-    ok(index($self->file('access.log'), $secret) < 0, "$name: secret not in the access log");
-    my @leaks = grep { index($_->{raw} // '', $secret) >= 0 } @responses;
-    is(scalar @leaks, 0, "$name: secret not in any of " . @responses . " responses");
-}
-
-# ---------------------------------------------------------------- connection
-
-package Harness::Conn;
-
-use Time::HiRes qw(time sleep);
-
-sub close { close $_[0]{sock} if $_[0]{sock}; delete $_[0]{sock} }
-
-sub write {
-    my ($self, $data) = @_;
-    my $sel = IO::Select->new($self->{sock});
-    while (length $data) {
-        return 0 unless $sel->can_write(5);
-        my $n = syswrite($self->{sock}, $data);
-        return 0 unless $n;
-        substr($data, 0, $n, '');
-    }
-    return 1;
-}
-
-# Reads more bytes: 1 data, 0 EOF, undef timeout.
-sub _fill {
-    my ($self, $deadline) = @_;
-    my $left = $deadline - time;
-    return undef if $left <= 0 || !IO::Select->new($self->{sock})->can_read($left);
-    my $n = sysread($self->{sock}, $self->{buf}, 65536, length $self->{buf});
-    return $n ? 1 : 0;
-}
-
-# Sends $raw cut at @$cuts with $delay between pieces; with $expect_at,
-# waits for "100 Continue" (or a final response) before sending the rest.
-sub send_pieces {
-    my ($self, $raw, $cuts, $delay, $timeout, $expect_at) = @_;
-    my ($pos, %pre) = (0, ('continue' => 0));
-    $pre{body_sent} = 1;
-    for my $cut ((sort { $a <=> $b } grep { $_ > 0 && $_ < length $raw } @$cuts), length $raw) {
-        next if $cut <= $pos;
-        if ($pos) {
-            if (defined $expect_at && $pos == $expect_at) {
-                my $r = $self->read_response(1.5, 1);
-                if ($r->{status} != 100) {      # final answer (or silence)
-                    return { %$r, body_sent => 0 } if $r->{status};
-                    $pre{expect_timeout} = 1;
-                } else {
-                    $pre{continue}++;
-                }
-            } else {
-                sleep $delay;
-            }
-        }
-        $pre{write_error} = 1 unless $self->write(substr($raw, $pos, $cut - $pos));
-        $pos = $cut;
-    }
-    my $r = $self->read_response($timeout);
-    $r->{continue} += $pre{continue};
-    return { %pre, %$r, continue => $r->{continue} };
-}
-
-# Reads one response (1xx interim responses are counted in {continue};
-# with $stop_at_100 a "100 Continue" is returned as {status => 100}).
-sub read_response {
-    my ($self, $timeout, $stop_at_100) = @_;
-    my $deadline = time + ($timeout // 5);
-    my %r = (continue => 0, raw => '', status => 0);
-    while (1) {
-        my $i;
-        until (($i = index($self->{buf}, "\r\n\r\n")) >= 0) {
-            my $f = $self->_fill($deadline);
-            next if $f;
-            $r{raw} .= $self->{buf};
-            return { %r, defined $f ? (closed => 1) : (timeout => 1) };
-        }
-        my $head = substr($self->{buf}, 0, $i + 4, '');
-        $r{raw} .= $head;
-        my ($status) = $head =~ m{^HTTP/\d\.\d (\d{3})} or return { %r, garbage => 1 };
-        if ($status == 100) {
-            return { %r, status => 100 } if $stop_at_100;
-            $r{continue}++;
-            next;
-        }
-        $r{status} = $status;
-        for (split /\r\n/, $head) {
-            next unless /^([^:\s]+):\s*(.*)$/;
-            my $k = lc $1;
-            $r{headers}{$k} = exists $r{headers}{$k} ? "$r{headers}{$k}, $2" : $2;
-        }
-        my $h = $r{headers} || {};
-        my $body = '';
-        if ($status == 204 || $status == 304) {
-        } elsif (($h->{'transfer-encoding'} // '') =~ /chunked/i) {
-            while (1) {
-                $self->_fill($deadline) or return { %r, timeout => 1 } until $self->{buf} =~ /\r\n/;
-                $self->{buf} =~ s/^([0-9a-fA-F]+)[^\r]*\r\n// or return { %r, garbage => 1 };
-                my $size = hex $1;
-                my $need = $size ? $size + 2 : 2;
-                $self->_fill($deadline) or return { %r, timeout => 1 } while length $self->{buf} < $need;
-                $body .= substr($self->{buf}, 0, $size);
-                substr($self->{buf}, 0, $need, '');
-                last unless $size;
-            }
-        } elsif (defined $h->{'content-length'}) {
-            $self->_fill($deadline) or return { %r, timeout => 1 }
-                while length $self->{buf} < $h->{'content-length'};
-            $body = substr($self->{buf}, 0, $h->{'content-length'}, '');
-        } else {
-            1 while $self->_fill($deadline);
-            $body = $self->{buf};
-            $self->{buf} = '';
-        }
-        $r{raw} .= $body;
-        $r{body} = $body;
-        $r{json} = Harness::json_decode($body) if ($h->{'content-type'} // '') =~ /json/;
-        return \%r;
     }
 }
 
