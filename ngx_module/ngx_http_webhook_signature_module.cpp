@@ -103,6 +103,10 @@ static ngx_int_t ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf,
     ngx_str_t *name, ngx_str_t *secret);
 static char *ngx_http_webhook_signature_tolerance(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_webhook_signature_set_enum(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webhook_signature_check_status(ngx_conf_t *cf,
+    void *post, void *data);
 static void *ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
@@ -140,8 +144,8 @@ static ngx_conf_enum_t  ngx_http_webhook_signature_log_levels[] = {
 };
 
 
-static ngx_conf_num_bounds_t  ngx_http_webhook_signature_status_bounds = {
-    ngx_conf_check_num_bounds, 400, 599
+static ngx_conf_post_t  ngx_http_webhook_signature_status_post = {
+    ngx_http_webhook_signature_check_status
 };
 
 
@@ -149,7 +153,7 @@ static ngx_command_t  ngx_http_webhook_signature_commands[] = {
 
     { ngx_string("webhook_signature"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_webhook_signature_set_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webhook_signature_loc_conf_t, scheme),
       &ngx_http_webhook_signature_schemes },
@@ -170,7 +174,7 @@ static ngx_command_t  ngx_http_webhook_signature_commands[] = {
 
     { ngx_string("webhook_signature_mode"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_webhook_signature_set_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webhook_signature_loc_conf_t, mode),
       &ngx_http_webhook_signature_modes },
@@ -180,11 +184,11 @@ static ngx_command_t  ngx_http_webhook_signature_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webhook_signature_loc_conf_t, status),
-      &ngx_http_webhook_signature_status_bounds },
+      &ngx_http_webhook_signature_status_post },
 
     { ngx_string("webhook_signature_log_level"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_webhook_signature_set_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webhook_signature_loc_conf_t, log_level),
       &ngx_http_webhook_signature_log_levels },
@@ -909,7 +913,8 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (path->len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no file name in \"file=\" secret");
+                           "no file name after \"file=\" in "
+                           "\"webhook_signature_secret\"");
         return NGX_ERROR;
     }
 
@@ -920,8 +925,8 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
     fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " secret file \"%s\" failed",
-                           path->data);
+                           "cannot open \"webhook_signature_secret\" "
+                           "file \"%s\"", path->data);
         return NGX_ERROR;
     }
 
@@ -931,8 +936,8 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " secret file \"%s\" failed",
-                           path->data);
+                           "cannot stat \"webhook_signature_secret\" "
+                           "file \"%s\"", path->data);
         goto done;
     }
 
@@ -940,8 +945,9 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (size > NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "secret file \"%s\" is larger than %d bytes",
-                           path->data, NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET);
+                           "\"webhook_signature_secret\" file \"%s\" is "
+                           "larger than %d bytes", path->data,
+                           NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET);
         goto done;
     }
 
@@ -955,8 +961,8 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
         if (n == -1) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                               ngx_read_fd_n " secret file \"%s\" failed",
-                               path->data);
+                               "cannot read \"webhook_signature_secret\" "
+                               "file \"%s\"", path->data);
             goto done;
         }
 
@@ -973,7 +979,8 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "secret file \"%s\" is empty", path->data);
+                           "\"webhook_signature_secret\" file \"%s\" "
+                           "is empty", path->data);
         goto done;
     }
 
@@ -985,8 +992,7 @@ done:
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " secret file \"%s\" failed",
-                           path->data);
+                           ngx_close_file_n " \"%s\" failed", path->data);
     }
 
     return rc;
@@ -1001,7 +1007,8 @@ ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf, ngx_str_t *name,
 
     if (name->len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no variable name in \"env=\" secret");
+                           "no variable name after \"env=\" in "
+                           "\"webhook_signature_secret\"");
         return NGX_ERROR;
     }
 
@@ -1010,13 +1017,15 @@ ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf, ngx_str_t *name,
 
     if (value == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "environment variable \"%V\" is not set", name);
+                           "\"webhook_signature_secret\" environment "
+                           "variable \"%V\" is not set", name);
         return NGX_ERROR;
     }
 
     if (value[0] == '\0') {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "environment variable \"%V\" is empty", name);
+                           "\"webhook_signature_secret\" environment "
+                           "variable \"%V\" is empty", name);
         return NGX_ERROR;
     }
 
@@ -1054,6 +1063,52 @@ ngx_http_webhook_signature_tolerance(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     wlcf->tolerance = NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * nginx's enum slot does the work; this only names the directive when the
+ * value is not one of its keywords.
+ */
+
+static char *
+ngx_http_webhook_signature_set_enum(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_str_t        *value;
+    ngx_conf_enum_t  *e;
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    for (e = static_cast<ngx_conf_enum_t *>(cmd->post); e->name.len; e++) {
+        if (e->name.len == value[1].len
+            && ngx_strcasecmp(e->name.data, value[1].data) == 0)
+        {
+            return ngx_conf_set_enum_slot(cf, cmd, conf);
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive",
+                       &value[1], &cmd->name);
+
+    return (char *) NGX_CONF_ERROR;
+}
+
+
+/* the returned text follows the directive's name in nginx's message */
+
+static char *
+ngx_http_webhook_signature_check_status(ngx_conf_t *cf, void *post,
+    void *data)
+{
+    ngx_int_t  *status = static_cast<ngx_int_t *>(data);
+
+    if (*status < 400 || *status > 599) {
+        return (char *) "must be between 400 and 599";
+    }
 
     return NGX_CONF_OK;
 }
@@ -1102,10 +1157,8 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     if (conf->scheme != WS_SCHEME_OFF && conf->secrets == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"webhook_signature %s\" has no "
-                           "\"webhook_signature_secret\"",
-                           ws_scheme_name(
-                               static_cast<ws_scheme_e>(conf->scheme)));
+                           "\"webhook_signature\" directive requires "
+                           "\"webhook_signature_secret\"");
         return (char *) NGX_CONF_ERROR;
     }
 
