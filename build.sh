@@ -111,6 +111,7 @@ run_unit_tests() {
     local test name failed=0
     for test in "$ROOT"/t/unit/test_*.c; do
         name=$(basename "$test" .c)
+        say "  $name"
         cc -std=c11 -Wall -Wextra -Werror "${flags[@]}" -I"$ROOT/src" \
             -c "$test" -o "$out/$name.o"
         g++ -std=c++17 -Wall -Wextra -Werror "${flags[@]}" -I"$ROOT/src" \
