@@ -48,13 +48,21 @@ typedef struct {
 typedef struct {
     ws_check_t                 *check;
     ws_result_e                 result;     /* WS_RESULT_NONE: not decided */
+
+    /* between ngx_http_read_client_request_body() and its body handler */
     unsigned                    reading_body:1;
     unsigned                    body_read:1;
+    /* nginx gave up on the body (e.g. 413) while the module waited for it */
     unsigned                    body_lost:1;
+    /* the failure was answered with an error status, not let through */
+    unsigned                    rejected:1;
 } ngx_http_webhook_signature_ctx_t;
 
 
 static ngx_int_t ngx_http_webhook_signature_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_verdict(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx);
 static ngx_int_t ngx_http_webhook_signature_start(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf);
 static ngx_http_webhook_signature_ctx_t *ngx_http_webhook_signature_create_ctx(
@@ -262,6 +270,11 @@ ngx_http_webhook_signature_handler(ngx_http_request_t *r)
                ngx_http_get_module_loc_conf(r,
                                           ngx_http_webhook_signature_module));
 
+    /*
+     * Subrequests never reach the access phase (it is skipped for them);
+     * the test keeps it so should that ever change.
+     */
+
     if (wlcf->scheme == WS_SCHEME_OFF || r != r->main) {
         return NGX_DECLINED;
     }
@@ -280,11 +293,6 @@ ngx_http_webhook_signature_handler(ngx_http_request_t *r)
 
         ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
 
-        if (ctx->result != WS_RESULT_NONE) {
-            /* the verdict stands: a failure's error page is served */
-            return ctx->result == WS_RESULT_OK ? NGX_OK : NGX_DECLINED;
-        }
-
         if (ctx->reading_body) {
             /* nginx gave up reading the body (e.g. 413) and redirected */
             ctx->reading_body = 0;
@@ -297,12 +305,42 @@ ngx_http_webhook_signature_handler(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    if (ctx->body_read && ctx->result == WS_RESULT_NONE) {
+    if (ctx->result != WS_RESULT_NONE) {
+        return ngx_http_webhook_signature_verdict(r, wlcf, ctx);
+    }
+
+    if (ctx->body_read) {
         return ngx_http_webhook_signature_decide(r, wlcf, ctx,
                           ngx_http_webhook_signature_verify_body(r, ctx));
     }
 
-    return ctx->result == WS_RESULT_OK ? NGX_OK : NGX_DECLINED;
+    /* not reached: without a verdict the body is always being read */
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * A verdict stands for the whole main request, across internal redirects.
+ * A rejected request is on its way to its error page, which is served; a
+ * failure let through by a report-only location is enforced by the first
+ * enforcing location the request is redirected into.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_verdict(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    if (ctx->result == WS_RESULT_OK) {
+        return NGX_OK;
+    }
+
+    if (ctx->rejected || wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_webhook_signature_decide(r, wlcf, ctx, ctx->result);
 }
 
 
@@ -486,8 +524,14 @@ ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
 {
     ngx_http_webhook_signature_ctx_t  *ctx;
 
-    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
-              ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
+    /* an internal redirect may have zeroed r->ctx meanwhile */
+
+    ctx = ngx_http_webhook_signature_find_ctx(r);
+    if (ctx == NULL || !ctx->reading_body) {
+        return;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
 
     ctx->reading_body = 0;
     ctx->body_read = 1;
@@ -569,6 +613,11 @@ ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
     if (r->headers_in.chunked && r->request_body->bufs == NULL) {
         return 0;
     }
+
+    /*
+     * The header, not content_length_n: nginx rewrites that while it
+     * discards a body (and HTTP/2 sets it from the DATA it received).
+     */
 
     length = r->headers_in.content_length;
 
@@ -687,12 +736,27 @@ ngx_http_webhook_signature_reject(ngx_http_request_t *r,
     const char                *body;
     ngx_http_complex_value_t   cv;
 
+    ctx->rejected = 1;
+
     /* a rejected client is never asked to send its body */
     r->expect_tested = 1;
 
+    if (r->err_status >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /*
+         * nginx is already answering an error (e.g. 413) and its error_page
+         * led here: that status is the answer, and it would overwrite ours
+         */
+        status = r->err_status;
+    }
+
     body = ws_error_body(ws_check_scheme(ctx->check), ctx->result);
 
-    if (body == NULL || ngx_http_webhook_signature_has_error_page(r, status)) {
+    /* 444 closes the connection, as "return 444" does: no response at all */
+
+    if (body == NULL || status == NGX_HTTP_CLOSE
+        || r->err_status >= NGX_HTTP_SPECIAL_RESPONSE
+        || ngx_http_webhook_signature_has_error_page(r, status))
+    {
         ngx_http_finalize_request(r, status);
         return NGX_DONE;
     }
@@ -826,7 +890,7 @@ ngx_http_webhook_signature_set_variable(ngx_http_variable_value_t *v,
     v->data = data;
     v->len = len;
     v->valid = 1;
-    v->no_cacheable = 0;
+    v->no_cacheable = 1;    /* the verdict changes once the body is read */
     v->not_found = 0;
 }
 
@@ -1054,7 +1118,7 @@ ngx_http_webhook_signature_tolerance(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
-    if (ngx_strcmp(value[1].data, "off") != 0) {
+    if (ngx_strcasecmp(value[1].data, (u_char *) "off") != 0) {
         return ngx_conf_set_msec_slot(cf, cmd, conf);
     }
 
@@ -1186,8 +1250,9 @@ ngx_http_webhook_signature_add_variables(ngx_conf_t *cf)
 
 
 /*
- * Registered last among access handlers, so it runs first (nginx calls them
- * in reverse): before allow/deny, auth_basic and auth_request.
+ * nginx runs a phase's handlers in reverse order of registration, and a
+ * dynamic module registers after nginx's own: this handler runs before
+ * allow/deny, auth_basic and auth_request.
  */
 
 static ngx_int_t

@@ -43,6 +43,18 @@ $h->run(<<"EOF");
 
         location /big       { client_max_body_size 10; error_page 413 = \@protected413; $P }
         location \@protected413 { webhook_signature novu; $P }
+        location /big-keep  { client_max_body_size 10; error_page 413 \@protected413; $P }
+        location /big-chunked { webhook_signature novu; client_max_body_size 100;
+                                error_page 413 \@protected413; $P }
+
+        location /rep-tf    { webhook_signature novu; webhook_signature_mode report;
+                              try_files /nonexistent \@enforce_tf; }
+        location \@enforce_tf { webhook_signature novu; $P }
+        location /rep-rep   { webhook_signature novu; webhook_signature_mode report;
+                              try_files /nonexistent \@report_tf; }
+        location \@report_tf { webhook_signature novu; webhook_signature_mode report; $P }
+
+        location /s444      { webhook_signature novu; webhook_signature_status 444; $P }
 
         location /ar        { webhook_signature novu; auth_request /auth; $P }
         location = /auth    { internal; webhook_signature novu; webhook_signature_secret "$OTHER";
@@ -182,6 +194,53 @@ $h->rejected_ok(hook('/tf', [novu_headers($OTHER, now_ms(), $BODY)]), 'mismatch'
     ok($r->{status} >= 400, 'redirect: error_page 413: a signature over {} does not pass a discarded body')
         or diag $r->{raw};
     is(scalar $h->upstream_for($r), 0, 'redirect: error_page 413: ... nothing reached the upstream');
+}
+
+{
+    my $big = '{"big":"' . ('b' x 100) . '"}';
+    my $r = hook('/big-keep', good($big), body => $big);
+    is($r->{status}, 413, 'redirect: error_page 413 @protected (status kept): nginx\'s 413 is the answer');
+    is(scalar $h->upstream_for($r), 0, 'redirect: error_page 413 @protected: ... nothing reached the upstream');
+
+    # Chunked: the size is found too large while the module waits for the body.
+    my @chunks = ('{"big":"', 'c' x 300, '"}');
+    my $chunked = join '', @chunks;
+    $r = $h->request(uri => '/big-chunked', headers => good($chunked), chunked => \@chunks,
+                     split => ['chunks'], delay => 0.1);
+    is($r->{status}, 413, 'redirect: a chunked body over client_max_body_size while reading gets nginx\'s 413');
+    like($r->{body}, qr{<title>413 Request Entity Too Large</title>},
+         'redirect: ... with nginx\'s own 413 page, not a signature error');
+    is(scalar $h->upstream_for($r), 0, 'redirect: ... the redirected request does not reach the upstream');
+    $h->passed_ok($h->request(uri => '/big-chunked', headers => good('{"small":1}'),
+                              chunked => ['{"small":1}']),
+                  '{"small":1}', 'redirect: a chunked body within the limit passes');
+}
+
+{
+    my $r = hook('/rep-tf', forged());
+    my $name = 'redirect: report, then try_files into an enforcing location';
+    is($r->{status}, 401, "$name: the failure is enforced there (401)");
+    is($r->{body}, $ERROR_BODY{novu}{mismatch}, "$name: ... with the mismatch JSON body");
+    is(scalar $h->upstream_for($r), 0, "$name: ... nothing reached the upstream");
+    my @l = $h->failure_lines($r);
+    is(scalar @l, 2, 'redirect: report then enforce: two failure lines');
+    like($l[0] // '', qr/check failed \(report only\): mismatch/, 'redirect: ... the first is report only');
+    like($l[1] // '', qr/check failed: mismatch/, 'redirect: ... the second is the enforcing one');
+    $h->passed_ok(hook('/rep-tf', good()), $BODY, 'redirect: report then enforce: a good request passes');
+
+    $r = hook('/rep-rep', forged());
+    $h->passed_ok($r, $BODY, 'redirect: report then report: a failing request goes through');
+    is(scalar $h->failure_lines($r), 1, 'redirect: report then report: logged once');
+}
+
+# ------------------------------------------------------------ status 444
+
+{
+    my $r = hook('/s444', forged());
+    is($r->{raw}, '', 'status 444: the connection is closed without a response');
+    is(scalar $h->upstream_for($r), 0, 'status 444: nothing reached the upstream');
+    $h->failure_logged_ok($r, 'mismatch', 'novu', 'status 444: the failure is logged');
+    $h->passed_ok(hook('/s444', good()), $BODY, 'status 444: a good request passes');
 }
 
 # ------------------------------------------------------------ auth_request
