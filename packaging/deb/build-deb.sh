@@ -50,14 +50,15 @@ nginx_abi() {
 # dpkg-shlibdeps from the .so itself, as debhelper would.
 shlib_depends() {
     local work=$1
-    (cd "$work" && dpkg-shlibdeps -O "$PACKAGE/usr/lib/nginx/modules/$MODULE_FILE") \
+    (cd "$work" && dpkg-shlibdeps -O "debian/$PACKAGE/usr/lib/nginx/modules/$MODULE_FILE") \
         | sed -n 's/^shlibs:Depends=//p'
 }
 
 stage_files() {
     local pkg=$1 doc=$1/usr/share/doc/$PACKAGE
 
-    install -d -m 755 "$pkg/usr/lib/nginx/modules" \
+    # DEBIAN/ first: dpkg-shlibdeps finds the package root by it.
+    install -d -m 755 "$pkg/DEBIAN" "$pkg/usr/lib/nginx/modules" \
         "$pkg/usr/share/nginx/modules-available" "$doc/examples"
     # Debian ships modules stripped (debug symbols go to a -dbgsym package).
     install -m 644 "$MODULE_SO" "$pkg/usr/lib/nginx/modules/$MODULE_FILE"
@@ -79,7 +80,6 @@ stage_files() {
 write_control() {
     local pkg=$1 depends=$2 size
     size=$(du -k -s --exclude=DEBIAN "$pkg" | cut -f1)
-    install -d -m 755 "$pkg/DEBIAN"
     sed -e "s|@PACKAGE@|$PACKAGE|" -e "s|@VERSION@|$VERSION|" \
         -e "s|@ARCH@|$ARCH|" -e "s|@DEPENDS@|$depends|" -e "s|@SIZE@|$size|" \
         "$HERE/control.in" > "$pkg/DEBIAN/control"
