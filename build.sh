@@ -167,6 +167,8 @@ case "$cmd" in
         ;;
     sign)
         shift
+        perl -MDigest::SHA -e 1 2>/dev/null \
+            || die "signing needs perl with Digest::SHA: apt-get install perl"
         exec "$ROOT/tools/webhook-sign" "$@"
         ;;
     compat)

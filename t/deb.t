@@ -202,12 +202,17 @@ $h->finish;
 
 # ------------------------------------------------------------ remove, reinstall
 
+# Out of the system configuration before the package's nginx-reload trigger
+# fires: a running system nginx must never see the test's snippet.
+my $snippet_text = do { local (@ARGV, $/) = ($SNIPPET); <> };
+unlink $SNIPPET;
 apt('remove', $PKG);
 ok(!-e $SO, 'remove: the module is gone');
 ok(!-e $AVAIL, 'remove: the load_module file is gone');
 ok(!-e $LINK && !-l $LINK, 'remove: the modules-enabled link is gone');
 ok(-l "$LINK.removed", 'remove: set aside as .removed, as Debian module packages do');
 {
+    $h->write_file($SNIPPET, $snippet_text);
     my ($rc, $out) = nginx_t();
     isnt($rc, 0, 'remove: nginx -t now fails on the snippet...');
     like($out, qr/unknown directive "webhook_signature"/, '...because the module is no longer loaded');
