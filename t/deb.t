@@ -19,8 +19,8 @@ use Test::More;
 use Fcntl qw(:flock);
 use File::Copy qw(copy);
 use FindBin;
-use POSIX ();
 use Harness;
+use Harness::Cmd ();
 
 my $PKG     = 'libnginx-mod-http-webhook-signature';
 my $SO      = '/usr/lib/nginx/modules/ngx_http_webhook_signature_module.so';
@@ -40,19 +40,10 @@ plan skip_all => 'not a Debian nginx (no apt-get, dpkg or /etc/nginx/modules-ena
     unless -x '/usr/bin/apt-get' && -x '/usr/bin/dpkg' && -d '/etc/nginx/modules-enabled';
 BAIL_OUT("WEBHOOK_DEB=$deb does not exist; run ./build.sh deb") unless -f $deb;
 
-# Runs a command without a shell: (exit code, stdout+stderr).
+# Command output, stdout and stderr together, for the checks and diag().
 sub run_cmd {
-    my (@cmd) = @_;
-    my $pid = open(my $fh, '-|') // die "fork: $!";
-    if (!$pid) {
-        open STDERR, '>&', \*STDOUT;
-        $ENV{DEBIAN_FRONTEND} = 'noninteractive';
-        { exec @cmd }
-        POSIX::_exit(127);
-    }
-    my $out = do { local $/; <$fh> } // '';
-    close $fh;
-    return ($? >> 8, $out);
+    my ($rc, $out, $err) = Harness::Cmd::run_cmd({ env => { DEBIAN_FRONTEND => 'noninteractive' } }, @_);
+    return ($rc, $out . $err);
 }
 
 sub pkg_status {

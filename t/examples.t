@@ -14,8 +14,8 @@ use strict;
 use warnings;
 use Test::More;
 use FindBin;
-use POSIX ();
 use Harness;
+use Harness::Cmd;
 
 my $ROOT = "$FindBin::Bin/..";
 my $EX   = "$ROOT/examples";
@@ -42,21 +42,6 @@ sub slurp {
     return scalar <$fh>;
 }
 
-# Runs a command without a shell: (exit code, stdout+stderr).
-sub run_cmd {
-    my ($env, @cmd) = @_;
-    my $pid = open(my $fh, '-|') // die "fork: $!";
-    if (!$pid) {
-        open STDERR, '>&', \*STDOUT;
-        @ENV{keys %$env} = values %$env;
-        { exec @cmd }
-        POSIX::_exit(127);
-    }
-    my $out = do { local $/; <$fh> } // '';
-    close $fh;
-    return ($? >> 8, $out);
-}
-
 # The secrets, a self-signed certificate and the log folder in a prefix.
 sub prepare_prefix {
     my ($h) = @_;
@@ -66,7 +51,7 @@ sub prepare_prefix {
     $h->write_file("secrets/$_", "$SECRET{$_}\n", 0600) for keys %SECRET;
     $h->write_file('secrets/tenants.map',
                    qq(acme    "$SECRET{'acme.key'}";\nglobex  "$SECRET{'globex.key'}";\n), 0600);
-    my ($rc, $out) = run_cmd({}, 'openssl', 'req', '-x509', '-newkey', 'ec',
+    my ($rc, undef, $out) = run_cmd('openssl', 'req', '-x509', '-newkey', 'ec',
         '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
         '-subj', '/CN=example.com', '-keyout', "$p/tls/key.pem", '-out', "$p/tls/cert.pem");
     die "openssl req failed: $out" if $rc;
@@ -121,8 +106,9 @@ sub install_example {
 sub nginx_t_ok {
     my ($h, $name) = @_;
     my $p = $h->prefix;
-    my ($rc, $out) = run_cmd(\%ENV_FOR_NGINX, $NGINX, '-t', '-p', "$p/",
-                             '-c', "$p/nginx.conf", '-e', "$p/error.log");
+    my ($rc, $out, $err) = run_cmd({ env => \%ENV_FOR_NGINX }, $NGINX, '-t', '-p', "$p/",
+                                   '-c', "$p/nginx.conf", '-e', "$p/error.log");
+    $out .= $err;
     is($rc, 0, "$name: nginx -t passes") or diag($out);
     like($out, qr/test is successful/, "$name: nginx -t says the test is successful");
 }
@@ -136,10 +122,10 @@ sub call {
     my @cmd = ('curl', '-sS', '-k', '--max-time', '10', '-o', "$p/res.body",
                '-D', "$p/res.head", '-w', '%{http_code}', '-X', $a{method} // 'POST');
     if ($a{scheme}) {
-        my ($rc, $headers) = run_cmd({}, $SIGN, '--scheme', $a{scheme},
+        my ($rc, $headers, $err) = run_cmd($SIGN, '--scheme', $a{scheme},
             '--secret-file', "$p/secrets/$a{key}", '--body-file', "$p/body.json",
             @{$a{sign} || []});
-        die "webhook-sign: $headers" if $rc;
+        die "webhook-sign: $err" if $rc;
         # The values are digits and hex: no quote inside the quotes.
         push @cmd, map { ('-H', $_) } $headers =~ /-H '([^']*)'/g;
     }
@@ -149,7 +135,7 @@ sub call {
     my $port = $a{http} ? $h->port('PORT_HTTP') : $h->port('PORT_TLS');
     my $scheme = $a{http} ? 'http' : 'https';
     push @cmd, '--resolve', "$a{host}:$port:127.0.0.1", "$scheme://$a{host}:$port$a{uri}";
-    my ($rc, $code) = run_cmd({}, @cmd);
+    my ($rc, $code) = run_cmd(@cmd);
     my @up = grep { $_->{uri} eq $a{uri} } $h->upstream_requests;
     return { status => $code + 0, curl => $rc, up => \@up,
              head => $h->file('res.head'), body => $h->file('res.body') };
@@ -215,9 +201,9 @@ sub live {
                 NOTIFYKIT_SECRET => 'whsec_demo-notifykit-secret');
     $conf =~ s/\@(\w+)\@/$fill{$1}/g;
     $h->write_file('nginx.conf', $conf);
-    my ($rc, $out) = run_cmd({}, $NGINX, '-t', '-p', "$p/", '-c', "$p/nginx.conf",
-                             '-e', "$p/error.log");
-    is($rc, 0, 'demo: nginx -t passes') or diag($out);
+    my ($rc, $out, $err) = run_cmd($NGINX, '-t', '-p', "$p/", '-c', "$p/nginx.conf",
+                                   '-e', "$p/error.log");
+    is($rc, 0, 'demo: nginx -t passes') or diag($err);
 }
 
 # ------------------------------------------------------------ each example live

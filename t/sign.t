@@ -8,8 +8,8 @@ use strict;
 use warnings;
 use Test::More;
 use FindBin;
-use POSIX ();
 use Harness;
+use Harness::Cmd;
 
 my $ROOT = "$FindBin::Bin/..";
 my $TOOL = "$ROOT/tools/webhook-sign";
@@ -26,21 +26,6 @@ $h->write_file('empty.key', "\n");
 my $BODY = qq({"workflowId":"welcome",\n"payload":{"name":"O'Brien \\"Ada\\""}}\n\0end);
 $h->write_file('body.json', $BODY);
 $h->write_file('empty.body', '');
-
-# Runs a command without a shell; returns (exit code, stdout, stderr).
-sub run_cmd {
-    my (@cmd) = @_;
-    my $err = "$P/cmd.err";
-    my $pid = open(my $fh, '-|') // die "fork: $!";
-    if (!$pid) {
-        open STDERR, '>', $err;
-        { exec @cmd }
-        POSIX::_exit(127);
-    }
-    my $out = do { local $/; <$fh> } // '';
-    close $fh;
-    return ($? >> 8, $out, $h->file('cmd.err'));
-}
 
 sub sign { run_cmd($TOOL, @_) }
 
