@@ -4,6 +4,9 @@
 #   ./build.sh          install dependencies, build the module, print its path
 #   ./build.sh test     build, then run the unit and integration tests
 #   ./build.sh demo     build, then run the module in front of a demo upstream
+#   ./build.sh deb      build, then package it as a Debian libnginx-mod-* .deb
+#   ./build.sh sign     print curl headers signed as Novu/NotifyKit sign them
+#   ./build.sh compat   build and test against upstream nginx (tools/nginx-compat.sh)
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
 # Debian's nginx-dev (/usr/share/nginx/src).
@@ -22,7 +25,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '4,7s/^# //p' "$0" >&2
+    sed -n '4,10s/^# //p' "$0" >&2
     exit 2
 }
 
@@ -126,6 +129,16 @@ run_integration_tests() {
     (cd "$ROOT" && WEBHOOK_MODULE_SO=$MODULE_SO prove -I t/lib -j2 t/)
 }
 
+# The .deb carries a module built against Debian's nginx-dev only: its
+# dependency on the nginx ABI is true for nothing else.
+build_deb() {
+    [ "${NGINX_SRC:-$DEBIAN_SRC}" = "$DEBIAN_SRC" ] \
+        || die "the .deb is built against Debian's nginx-dev; unset NGINX_SRC"
+    build_module
+    say "packaging the module as a .deb"
+    "$ROOT/packaging/deb/build-deb.sh" "$MODULE_SO" "$BUILD"
+}
+
 cmd=${1:-build}
 case "$cmd" in
     build)
@@ -136,6 +149,11 @@ case "$cmd" in
         build_module
         status=0
         run_unit_tests || status=1
+        if [ "${NGINX_SRC:-$DEBIAN_SRC}" = "$DEBIAN_SRC" ]; then
+            # t/deb.t installs it (as root) and removes it again
+            WEBHOOK_DEB=$(build_deb) || status=1
+            export WEBHOOK_DEB
+        fi
         run_integration_tests || status=1
         [ $status -eq 0 ] || die "tests failed"
         say "all tests passed"
@@ -143,6 +161,19 @@ case "$cmd" in
     demo)
         build_module
         exec "$ROOT/examples/demo/run.sh" "$MODULE_SO"
+        ;;
+    deb)
+        build_deb
+        ;;
+    sign)
+        shift
+        perl -MDigest::SHA -e 1 2>/dev/null \
+            || die "signing needs perl with Digest::SHA: apt-get install perl"
+        exec "$ROOT/tools/webhook-sign" "$@"
+        ;;
+    compat)
+        shift
+        exec "$ROOT/tools/nginx-compat.sh" "$@"
         ;;
     -h|--help|help)
         usage
