@@ -4,6 +4,7 @@
 #   ./build.sh          install dependencies, build the module, print its path
 #   ./build.sh test     build, then run the unit and integration tests
 #   ./build.sh demo     build, then run the module in front of a demo upstream
+#   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
 # Debian's nginx-dev (/usr/share/nginx/src).
@@ -17,12 +18,14 @@ MODULE_SO=$BUILD/$MODULE_NAME.so
 DEBIAN_SRC=/usr/share/nginx/src
 PACKAGES=(nginx nginx-dev libssl-dev libcmocka-dev g++ make dpkg-dev
           perl curl openssl)
+# only ./build.sh bench needs these (BENCHMARKS.md)
+BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '4,7s/^# //p' "$0" >&2
+    sed -n '4,8s/^# //p' "$0" >&2
     exit 2
 }
 
@@ -143,6 +146,11 @@ case "$cmd" in
     demo)
         build_module
         exec "$ROOT/examples/demo/run.sh" "$MODULE_SO"
+        ;;
+    bench)
+        PACKAGES+=("${BENCH_PACKAGES[@]}")
+        build_module
+        exec "$ROOT/bench/run.sh" "$MODULE_SO"
         ;;
     -h|--help|help)
         usage
