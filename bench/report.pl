@@ -55,11 +55,13 @@ for my $size (@sizes) {
     my $base = $run{$size}{baseline};
     for my $config (@CONFIGS) {
         my $runs = $run{$size}{$config} or next;
-        my (@rps, @cpu, @ratio, @extra);
+        my (@rps, @cpu, @ratio, @extra, @user, @sys);
         for my $round (sort { $a <=> $b } keys %$runs) {
             my $r = $runs->{$round};
             push @rps, $r->{rps};
             push @cpu, $r->{cpu_us};
+            push @user, $r->{user_us};
+            push @sys, $r->{sys_us};
             next unless $base->{$round};
             push @ratio, $r->{rps} / $base->{$round}{rps};
             push @extra, $r->{cpu_us} - $base->{$round}{cpu_us};
@@ -67,6 +69,7 @@ for my $size (@sizes) {
         $stat{$size}{$config} = {
             rps => median(@rps), cpu => median(@cpu),
             ratio => median(@ratio), extra => median(@extra),
+            user => median(@user), sys => median(@sys),
             rounds => scalar @rps,
         };
     }
@@ -85,45 +88,68 @@ print "## Throughput and worker CPU per request\n\n";
 print "Medians over rounds. *ratio*: requests/s over the baseline's in the"
     . " same round; *extra*: worker CPU µs per request minus the baseline's"
     . " in the same round.\n\n";
-print "| body | config | requests/s | ratio | worker CPU µs/req | extra µs/req |\n";
-print "|---|---|---:|---:|---:|---:|\n";
+print "| body | config | requests/s | ratio | worker CPU µs/req | user | sys | extra µs/req |\n";
+print "|---|---|---:|---:|---:|---:|---:|---:|\n";
 for my $size (@sizes) {
     for my $config (@CONFIGS) {
         my $s = $stat{$size}{$config} or next;
-        printf "| %s | %s | %s | %s | %s | %s |\n", $SIZE_NAME{$size} // $size,
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $SIZE_NAME{$size} // $size,
             $config, fmt($s->{rps}, '%.0f'), fmt($s->{ratio}, '%.3f'),
-            fmt($s->{cpu}), $config eq 'baseline' ? '' : fmt($s->{extra});
+            fmt($s->{cpu}), fmt($s->{user}), fmt($s->{sys}),
+            $config eq 'baseline' ? '' : fmt($s->{extra});
     }
 }
 
 # --- floor ---------------------------------------------------------------
 
-my %core_us;
+my (%core_us, %keyed_us);
 for (split /\n/, $core) {
     $core_us{$1} = [$2, $3] if /^core (\d+) bytes: ([\d.]+) us\/verification, ([\d.]+) MB/;
+    $keyed_us{$1} = [$2, $3] if /^core-keyed (\d+) bytes: ([\d.]+) us\/verification, ([\d.]+) MB/;
 }
 print "\n## Cryptographic floor\n\n";
-print "| body | HMAC-SHA256 µs (`openssl speed -hmac sha256`) | core µs/verification | core MB/s |\n";
-print "|---|---:|---:|---:|\n";
+print "CPU time per verification of the core alone (bench/core_bench.cpp):"
+    . " *keyed*, a secret without variables, keyed once; *per request*,"
+    . " a secret with variables, keyed for each request.\n\n";
+print "| body | HMAC-SHA256 µs (`openssl speed -hmac sha256`) | core keyed µs | core keyed MB/s | core per-request key µs |\n";
+print "|---|---:|---:|---:|---:|\n";
 for my $size (sort { $a <=> $b } keys %core_us) {
-    printf "| %s | %s | %s | %s |\n", $SIZE_NAME{$size} // $size,
-        fmt($floor{$size}, '%.2f'), fmt($core_us{$size}[0]),
-        fmt($core_us{$size}[1], '%.0f');
+    printf "| %s | %s | %s | %s | %s |\n", $SIZE_NAME{$size} // $size,
+        fmt($floor{$size}, '%.2f'), fmt($keyed_us{$size}[0]),
+        fmt($keyed_us{$size}[1], '%.0f'), fmt($core_us{$size}[0]);
 }
 
 # --- memory --------------------------------------------------------------
 
-my %mem = map { $_->{config} => $_ } rows('memory.tsv');
+# median peak over the repeats, per configuration
+my (%mem, %peaks, %anon);
+for my $r (rows('memory.tsv')) {
+    push @{$peaks{$r->{config}}}, $r->{peak_rss_kb};
+    push @{$anon{$r->{config}}}, $r->{peak_rss_kb} - $r->{rss_file_kb};
+    $mem{$r->{config}} = { connections => $r->{connections} };
+}
+for (keys %peaks) {
+    $mem{$_}{peak_rss_kb} = median(@{$peaks{$_}});
+    $mem{$_}{anon_kb} = median(@{$anon{$_}});
+}
 if (%mem) {
     print "\n## Peak RSS of the worker, 1 MiB bodies in memory\n\n";
-    print "| config | VmHWM KiB | over baseline KiB | per connection KiB |\n";
-    print "|---|---:|---:|---:|\n";
+    print "Median of the repeats; each starts a fresh worker. *anonymous*:"
+        . " VmHWM minus the file-backed pages (RssFile: code of nginx and of"
+        . " the libraries it touched, shared with every other process), i.e."
+        . " the peak of request memory.\n\n";
+    print "| config | VmHWM KiB | over baseline KiB | per connection KiB | anonymous peak KiB | over baseline KiB | per connection KiB |\n";
+    print "|---|---:|---:|---:|---:|---:|---:|\n";
     for my $config (@CONFIGS) {
         my $m = $mem{$config} or next;
         my $over = $m->{peak_rss_kb} - $mem{baseline}{peak_rss_kb};
-        printf "| %s | %d | %s | %s |\n", $config, $m->{peak_rss_kb},
-            $config eq 'baseline' ? '' : $over,
-            $config eq 'baseline' ? '' : sprintf('%.1f', $over / $m->{connections});
+        my $over_anon = $m->{anon_kb} - $mem{baseline}{anon_kb};
+        my $base = $config eq 'baseline';
+        printf "| %s | %d | %s | %s | %d | %s | %s |\n", $config, $m->{peak_rss_kb},
+            $base ? '' : $over,
+            $base ? '' : sprintf('%.1f', $over / $m->{connections}),
+            $m->{anon_kb}, $base ? '' : $over_anon,
+            $base ? '' : sprintf('%.1f', $over_anon / $m->{connections});
     }
 }
 
@@ -171,7 +197,10 @@ if (my $s = $stat{1024}{module}) {
 }
 if ($mem{module} && $mem{baseline}) {
     my $over = $mem{module}{peak_rss_kb} - $mem{baseline}{peak_rss_kb};
+    my $over_anon = $mem{module}{anon_kb} - $mem{baseline}{anon_kb};
     my $limit = 64 * $mem{module}{connections};
-    printf "- peak RSS over baseline %d KiB, limit 64 KiB x %d connections = %d KiB: %s\n",
+    printf "- peak RSS (VmHWM) over baseline %d KiB, limit 64 KiB x %d connections = %d KiB: %s\n",
         $over, $mem{module}{connections}, $limit, verdict($over <= $limit);
+    printf "- anonymous peak (VmHWM - RssFile) over baseline %d KiB, same limit: %s\n",
+        $over_anon, verdict($over_anon <= $limit);
 }

@@ -15,6 +15,10 @@
 # RSS with 1 MiB bodies held in memory, the HMAC floor (`openssl speed`), the
 # core alone (bench/core_bench.cpp) and callgrind instructions per request.
 #
+# With two or more cores the measured front workers get CPU 1 and wrk and
+# the upstream share CPU 0, so that the worker's CPU time is its own work
+# rather than a share of a core it fights for.
+#
 # Knobs (environment): BENCH_DURATION seconds per run (5), BENCH_ROUNDS (5),
 # BENCH_CONNECTIONS (8), BENCH_CALLGRIND=0 to skip callgrind,
 # BENCH_OUT result folder (build/bench).
@@ -37,6 +41,14 @@ CONFIGS=(baseline module njs lua)
 SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 LUA_MODULES=/usr/lib/nginx/modules
 TICKS_PER_SECOND=$(getconf CLK_TCK)
+MEMORY_REPEATS=3
+
+# nginx's worker_cpu_affinity masks and wrk's CPU list; empty: not pinned
+if [ "$(nproc)" -ge 2 ]; then
+    FRONT_CPU=10 UPSTREAM_CPU=01 CLIENT_CPUS=(taskset -c 0)
+else
+    FRONT_CPU= UPSTREAM_CPU= CLIENT_CPUS=()
+fi
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -94,9 +106,11 @@ free_port() {
 # The parts every instance shares: one worker, its own pid, logs and temp
 # folders inside the prefix.
 common_head() {
-    local name=$1
+    local name=$1 cpu=$FRONT_CPU
+    [ "$name" = upstream ] && cpu=$UPSTREAM_CPU
     cat <<EOF
 worker_processes 1;
+${cpu:+worker_cpu_affinity $cpu;}
 pid $WORK/$name/nginx.pid;
 # error: nginx warns about every body written to a temp file
 error_log $WORK/$name/error.log error;
@@ -232,9 +246,9 @@ worker_pid() {
     cat "/proc/$master/task/$master/children" | awk '{ print $1 }'
 }
 
-# utime + stime in clock ticks (fields 14 and 15, counted after the comm)
+# "utime stime" in clock ticks (fields 14 and 15, counted after the comm)
 cpu_ticks() {
-    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
 }
 
 # requests nginx has accepted so far (stub_status counts its own request)
@@ -242,8 +256,13 @@ served_requests() {
     curl -s "http://127.0.0.1:$1/status" | awk 'NR == 3 { print $3 }'
 }
 
+# "VmHWM RssFile" in KiB: the peak, and the file-backed part of the resident
+# set (code of nginx and the libraries it has touched, shared with other
+# processes); file pages stay once touched, so the peak's anonymous part,
+# the request memory, is at least VmHWM - RssFile.
 peak_rss_kb() {
-    awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+    awk '/^VmHWM:/ { hwm = $2 } /^RssFile:/ { file = $2 }
+         END { print hwm, file }' "/proc/$1/status"
 }
 
 
@@ -303,7 +322,8 @@ check_verifies() {
     say "$name: signed requests pass, forged and unsigned ones get 401"
 }
 
-# One wrk run; prints "requests rps cpu_us_per_request".
+# One wrk run; prints "requests rps cpu_us user_us sys_us", the last three
+# the worker's CPU time per request.
 drive() {
     local name=$1 path=$2 body=$3 seconds=$4 port=${PORT[$1]}
     local worker t0 t1 n0 n1 out requests status_errors socket_errors duration
@@ -313,7 +333,7 @@ drive() {
     t0=$(cpu_ticks "$worker")
 
     out=$(BENCH_BODY_FILE=$body BENCH_SIGNATURE=$(sign "$body") \
-          wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" -s "$BENCH/post.lua" \
+          "${CLIENT_CPUS[@]}" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" -s "$BENCH/post.lua" \
               "http://127.0.0.1:$port$path" | grep '^BENCH ') \
         || die "wrk failed against $name"
 
@@ -329,9 +349,12 @@ drive() {
 
     # the status request of n1 is not a benchmark request
     awk -v req="$requests" -v us="$duration" -v served=$((n1 - n0 - 1)) \
-        -v ticks=$((t1 - t0)) -v hz="$TICKS_PER_SECOND" \
-        'BEGIN { printf "%d %.1f %.2f\n", req, req / (us / 1e6),
-                 ticks * 1e6 / hz / served }'
+        -v t0="$t0" -v t1="$t1" -v hz="$TICKS_PER_SECOND" \
+        'BEGIN { split(t0, a, " "); split(t1, b, " ")
+                 user = (b[1] - a[1]) * 1e6 / hz / served
+                 sys = (b[2] - a[2]) * 1e6 / hz / served
+                 printf "%d %.1f %.2f %.2f %.2f\n", req, req / (us / 1e6),
+                        user + sys, user, sys }'
 }
 
 
@@ -339,7 +362,7 @@ drive() {
 
 phase_speed() {
     local size round name body path result
-    echo "size config round requests rps cpu_us" > "$OUT/speed.tsv"
+    echo "size config round requests rps cpu_us user_us sys_us" > "$OUT/speed.tsv"
 
     for size in "${SIZES[@]}"; do
         body=$WORK/body.$size
@@ -352,22 +375,26 @@ phase_speed() {
             for name in "${CONFIGS[@]}"; do
                 result=$(drive "$name" "$path" "$body" "$DURATION")
                 echo "$size $name $round $result" >> "$OUT/speed.tsv"
-                say "  $size B round $round $name: $result (requests req/s us/req)"
+                say "  $size B round $round $name: $result (requests, req/s, worker CPU us/req: total user sys)"
             done
         done
     done
 }
 
-# Peak RSS of a fresh worker after a run of 1 MiB bodies held in memory.
+# Peak RSS of a fresh worker after a run of 1 MiB bodies held in memory;
+# a peak depends on how requests happened to overlap, so it is repeated.
 phase_memory() {
-    local name body=$WORK/body.1048576
-    echo "config peak_rss_kb connections" > "$OUT/memory.tsv"
+    local name round body=$WORK/body.1048576
+    echo "config round peak_rss_kb rss_file_kb connections" > "$OUT/memory.tsv"
     say "memory: 1 MiB bodies in memory, $CONNECTIONS connections"
-    for name in "${CONFIGS[@]}"; do
-        stop_nginx "$name"
-        start_nginx "$name"
-        drive "$name" /mem/hook "$body" "$DURATION" >/dev/null
-        echo "$name $(peak_rss_kb "$(worker_pid "$name")") $CONNECTIONS" >> "$OUT/memory.tsv"
+    for round in $(seq "$MEMORY_REPEATS"); do
+        for name in "${CONFIGS[@]}"; do
+            stop_nginx "$name"
+            start_nginx "$name"
+            drive "$name" /mem/hook "$body" "$DURATION" >/dev/null
+            echo "$name $round $(peak_rss_kb "$(worker_pid "$name")") $CONNECTIONS" \
+                >> "$OUT/memory.tsv"
+        done
     done
 }
 
