@@ -7,6 +7,7 @@
 #   ./build.sh deb      build, then package it as a Debian libnginx-mod-* .deb
 #   ./build.sh sign     print curl headers signed as Novu/NotifyKit sign them
 #   ./build.sh compat   build and test against upstream nginx (tools/nginx-compat.sh)
+#   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
 # Debian's nginx-dev (/usr/share/nginx/src).
@@ -20,12 +21,14 @@ MODULE_SO=$BUILD/$MODULE_NAME.so
 DEBIAN_SRC=/usr/share/nginx/src
 PACKAGES=(nginx nginx-dev libssl-dev libcmocka-dev g++ make dpkg-dev
           perl curl openssl)
+# only ./build.sh bench needs these (BENCHMARKS.md)
+BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '4,10s/^# //p' "$0" >&2
+    sed -n 's/^#   \(\.\/build\.sh\)/\1/p' "$0" >&2
     exit 2
 }
 
@@ -174,6 +177,11 @@ case "$cmd" in
     compat)
         shift
         exec "$ROOT/tools/nginx-compat.sh" "$@"
+        ;;
+    bench)
+        PACKAGES+=("${BENCH_PACKAGES[@]}")
+        build_module
+        exec "$ROOT/bench/run.sh" "$MODULE_SO"
         ;;
     -h|--help|help)
         usage

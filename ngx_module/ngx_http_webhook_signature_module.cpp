@@ -31,9 +31,20 @@ extern "C" {
 #define NGX_HTTP_WEBHOOK_SIGNATURE_READ_CHUNK    16384
 
 
+/*
+ * A secret without variables (a literal, file= or env=) is also keyed once
+ * here, so requests skip keying a MAC: that costs more than hashing a small
+ * body.
+ */
+typedef struct {
+    ngx_http_complex_value_t    value;
+    ws_key_t                   *key;        /* NULL: has variables */
+} ngx_http_webhook_signature_secret_t;
+
+
 typedef struct {
     ngx_uint_t                  scheme;     /* ws_scheme_e */
-    ngx_array_t                *secrets;    /* of ngx_http_complex_value_t */
+    ngx_array_t                *secrets;    /* of ..._secret_t */
     ngx_msec_t                  tolerance;
     ngx_uint_t                  mode;
     ngx_int_t                   status;
@@ -109,6 +120,9 @@ static ngx_int_t ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf,
     ngx_str_t *path, ngx_str_t *secret);
 static ngx_int_t ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf,
     ngx_str_t *name, ngx_str_t *secret);
+static ngx_int_t ngx_http_webhook_signature_key_secret(ngx_conf_t *cf,
+    ngx_http_webhook_signature_secret_t *secret);
+static void ngx_http_webhook_signature_destroy_key(void *data);
 static char *ngx_http_webhook_signature_tolerance(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_webhook_signature_set_enum(ngx_conf_t *cf,
@@ -492,30 +506,42 @@ ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    ngx_str_t                  value;
-    ngx_uint_t                 i, n;
-    ws_bytes_t                *keys;
-    ngx_http_complex_value_t  *secrets;
+    ngx_str_t                             value;
+    ngx_uint_t                            i, n;
+    ws_key_t                            **keys;
+    ws_bytes_t                           *bytes;
+    ngx_http_webhook_signature_secret_t  *secrets;
 
     n = wlcf->secrets->nelts;
-    secrets = static_cast<ngx_http_complex_value_t *>(wlcf->secrets->elts);
+    secrets = static_cast<ngx_http_webhook_signature_secret_t *>(
+                  wlcf->secrets->elts);
 
-    keys = static_cast<ws_bytes_t *>(ngx_palloc(r->pool,
-                                                n * sizeof(ws_bytes_t)));
-    if (keys == NULL) {
+    bytes = static_cast<ws_bytes_t *>(ngx_palloc(r->pool,
+                                                 n * sizeof(ws_bytes_t)));
+    keys = static_cast<ws_key_t **>(ngx_palloc(r->pool,
+                                               n * sizeof(ws_key_t *)));
+    if (bytes == NULL || keys == NULL) {
         return WS_RESULT_ERROR;
     }
 
     for (i = 0; i < n; i++) {
-        if (ngx_http_complex_value(r, &secrets[i], &value) != NGX_OK) {
+        keys[i] = secrets[i].key;
+        bytes[i].data = NULL;
+        bytes[i].len = 0;
+
+        if (keys[i] != NULL) {
+            continue;
+        }
+
+        if (ngx_http_complex_value(r, &secrets[i].value, &value) != NGX_OK) {
             return WS_RESULT_ERROR;
         }
 
-        keys[i].data = value.data;
-        keys[i].len = value.len;
+        bytes[i].data = value.data;
+        bytes[i].len = value.len;
     }
 
-    return ws_check_begin(ctx->check, keys, n);
+    return ws_check_begin_keyed(ctx->check, bytes, keys, n);
 }
 
 
@@ -910,10 +936,11 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_webhook_signature_loc_conf_t *wlcf =
         static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
 
-    ngx_int_t                          rc;
-    ngx_str_t                         *value, arg;
-    ngx_http_complex_value_t          *cv;
-    ngx_http_compile_complex_value_t   ccv;
+    ngx_int_t                             rc;
+    ngx_str_t                            *value, arg;
+    ngx_http_complex_value_t             *cv;
+    ngx_http_compile_complex_value_t      ccv;
+    ngx_http_webhook_signature_secret_t  *secret;
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
@@ -925,19 +952,20 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (wlcf->secrets == NGX_CONF_UNSET_PTR) {
         wlcf->secrets = ngx_array_create(cf->pool, 2,
-                                         sizeof(ngx_http_complex_value_t));
+                               sizeof(ngx_http_webhook_signature_secret_t));
         if (wlcf->secrets == NULL) {
             return (char *) NGX_CONF_ERROR;
         }
     }
 
-    cv = static_cast<ngx_http_complex_value_t *>(
-             ngx_array_push(wlcf->secrets));
-    if (cv == NULL) {
+    secret = static_cast<ngx_http_webhook_signature_secret_t *>(
+                 ngx_array_push(wlcf->secrets));
+    if (secret == NULL) {
         return (char *) NGX_CONF_ERROR;
     }
 
-    ngx_memzero(cv, sizeof(ngx_http_complex_value_t));
+    ngx_memzero(secret, sizeof(ngx_http_webhook_signature_secret_t));
+    cv = &secret->value;
 
     if (ngx_strncmp(value[1].data, "file=", 5) == 0) {
         arg.data = value[1].data + 5;
@@ -957,7 +985,44 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
         rc = ngx_http_compile_complex_value(&ccv);
     }
 
+    if (rc == NGX_OK && cv->lengths == NULL) {
+        rc = ngx_http_webhook_signature_key_secret(cf, secret);
+    }
+
     return (rc == NGX_OK) ? NGX_CONF_OK : (char *) NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_key_secret(ngx_conf_t *cf,
+    ngx_http_webhook_signature_secret_t *secret)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    secret->key = ws_key_create({ secret->value.value.data,
+                                  secret->value.value.len });
+    if (secret->key == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot key the \"webhook_signature_secret\"");
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_webhook_signature_destroy_key;
+    cln->data = secret->key;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webhook_signature_destroy_key(void *data)
+{
+    ws_key_destroy(static_cast<ws_key_t *>(data));
 }
 
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+using webhook::HmacKey;
 using webhook::HmacSha256;
 using webhook::Mac;
 using webhook::ParsedSignature;
@@ -31,6 +32,11 @@ struct ws_check_s {
     bool watch_headers();
     const Scheme &resolve_scheme() const;
     bool feed_all(const void *data, std::size_t len);
+};
+
+
+struct ws_key_s {
+    HmacKey  hmac;
 };
 
 
@@ -139,8 +145,29 @@ ws_result_e ws_check_headers(ws_check_t *check, int64_t now_ms,
     }
 }
 
+ws_key_t *ws_key_create(ws_bytes_t secret)
+{
+    ws_key_t *key = new (std::nothrow) ws_key_s;
+    if (key != nullptr && !key->hmac.init(view(secret))) {
+        delete key;
+        return nullptr;
+    }
+    return key;
+}
+
+void ws_key_destroy(ws_key_t *key)
+{
+    delete key;
+}
+
 ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
     size_t n)
+{
+    return ws_check_begin_keyed(check, secrets, nullptr, n);
+}
+
+ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
+    ws_key_t *const *keys, size_t n)
 {
     if (check->scheme == nullptr) {
         return WS_RESULT_ERROR;
@@ -149,7 +176,8 @@ ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
         return WS_RESULT_NO_SECRET;
     }
     for (size_t i = 0; i < n; i++) {
-        if (secrets[i].len == 0) {
+        bool keyed = keys != nullptr && keys[i] != nullptr;
+        if (!keyed && secrets[i].len == 0) {
             return WS_RESULT_NO_SECRET;
         }
     }
@@ -159,7 +187,10 @@ ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
         check->macs.resize(n);
 
         for (size_t i = 0; i < n; i++) {
-            if (!check->macs[i].init(view(secrets[i]))) {
+            bool ok = (keys != nullptr && keys[i] != nullptr)
+                      ? check->macs[i].init(keys[i]->hmac)
+                      : check->macs[i].init(view(secrets[i]));
+            if (!ok) {
                 return WS_RESULT_ERROR;
             }
         }

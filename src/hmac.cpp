@@ -19,38 +19,17 @@ EVP_MAC *hmac_algorithm()
     return mac;
 }
 
-}  // namespace
-
-HmacSha256::~HmacSha256()
-{
-    EVP_MAC_CTX_free(ctx_);
-}
-
-HmacSha256::HmacSha256(HmacSha256 &&other) noexcept
-    : ctx_(std::exchange(other.ctx_, nullptr))
-{
-}
-
-HmacSha256 &HmacSha256::operator=(HmacSha256 &&other) noexcept
-{
-    if (this != &other) {
-        EVP_MAC_CTX_free(ctx_);
-        ctx_ = std::exchange(other.ctx_, nullptr);
-    }
-    return *this;
-}
-
-bool HmacSha256::init(std::string_view key)
+// A fresh context keyed with the secret, or nullptr.
+EVP_MAC_CTX *new_keyed_context(std::string_view key)
 {
     EVP_MAC *mac = hmac_algorithm();
     if (mac == nullptr || key.empty()) {
-        return false;
+        return nullptr;
     }
 
-    EVP_MAC_CTX_free(ctx_);
-    ctx_ = EVP_MAC_CTX_new(mac);
-    if (ctx_ == nullptr) {
-        return false;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    if (ctx == nullptr) {
+        return nullptr;
     }
 
     char digest[] = "SHA256";
@@ -59,9 +38,104 @@ bool HmacSha256::init(std::string_view key)
         OSSL_PARAM_construct_end()
     };
 
-    return EVP_MAC_init(ctx_,
-                        reinterpret_cast<const unsigned char *>(key.data()),
-                        key.size(), params) == 1;
+    if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char *>(key.data()),
+                     key.size(), params) != 1)
+    {
+        EVP_MAC_CTX_free(ctx);
+        return nullptr;
+    }
+    return ctx;
+}
+
+}  // namespace
+
+
+HmacKey::~HmacKey()
+{
+    EVP_MAC_CTX_free(spare_.load());
+    EVP_MAC_CTX_free(keyed_);
+}
+
+bool HmacKey::init(std::string_view key)
+{
+    EVP_MAC_CTX_free(keyed_);
+    keyed_ = new_keyed_context(key);
+    return keyed_ != nullptr;
+}
+
+EVP_MAC_CTX *HmacKey::take() const
+{
+    if (keyed_ == nullptr) {
+        return nullptr;
+    }
+
+    // Without a key or parameters, EVP_MAC_init() restarts from the keyed
+    // state whatever the context last hashed.
+    EVP_MAC_CTX *ctx = spare_.exchange(nullptr);
+    if (ctx != nullptr) {
+        if (EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1) {
+            return ctx;
+        }
+        EVP_MAC_CTX_free(ctx);
+    }
+    return EVP_MAC_CTX_dup(keyed_);
+}
+
+void HmacKey::give_back(EVP_MAC_CTX *ctx) const
+{
+    EVP_MAC_CTX *expected = nullptr;
+
+    if (ctx != nullptr && !spare_.compare_exchange_strong(expected, ctx)) {
+        EVP_MAC_CTX_free(ctx);
+    }
+}
+
+
+HmacSha256::~HmacSha256()
+{
+    release();
+}
+
+HmacSha256::HmacSha256(HmacSha256 &&other) noexcept
+    : ctx_(std::exchange(other.ctx_, nullptr)),
+      origin_(std::exchange(other.origin_, nullptr))
+{
+}
+
+HmacSha256 &HmacSha256::operator=(HmacSha256 &&other) noexcept
+{
+    if (this != &other) {
+        release();
+        ctx_ = std::exchange(other.ctx_, nullptr);
+        origin_ = std::exchange(other.origin_, nullptr);
+    }
+    return *this;
+}
+
+void HmacSha256::release()
+{
+    if (origin_ != nullptr) {
+        origin_->give_back(ctx_);
+    } else {
+        EVP_MAC_CTX_free(ctx_);
+    }
+    ctx_ = nullptr;
+    origin_ = nullptr;
+}
+
+bool HmacSha256::init(std::string_view key)
+{
+    release();
+    ctx_ = new_keyed_context(key);
+    return ctx_ != nullptr;
+}
+
+bool HmacSha256::init(const HmacKey &key)
+{
+    release();
+    ctx_ = key.take();
+    origin_ = ctx_ != nullptr ? &key : nullptr;
+    return ctx_ != nullptr;
 }
 
 bool HmacSha256::update(const void *data, std::size_t len)
@@ -80,12 +154,11 @@ bool HmacSha256::finish(Mac &out)
 {
     std::size_t len = 0;
 
-    if (ctx_ == nullptr
-        || EVP_MAC_final(ctx_, out.data(), &len, out.size()) != 1)
-    {
-        return false;
-    }
-    return len == out.size();
+    bool ok = ctx_ != nullptr
+              && EVP_MAC_final(ctx_, out.data(), &len, out.size()) == 1
+              && len == out.size();
+    release();
+    return ok;
 }
 
 bool macs_equal(const Mac &a, const Mac &b)

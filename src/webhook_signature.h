@@ -49,6 +49,7 @@ typedef struct {
 
 
 typedef struct ws_check_s  ws_check_t;
+typedef struct ws_key_s    ws_key_t;
 
 
 /* NULL when memory is exhausted. */
@@ -76,6 +77,23 @@ ws_result_e ws_check_headers(ws_check_t *check, int64_t now_ms,
  */
 ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
     size_t n);
+
+/*
+ * A secret keyed once, for a secret known when the configuration loads:
+ * checks begun with it skip keying a MAC per request.  The secret is copied
+ * into OpenSSL's keyed state; the caller's bytes may go.  NULL if the secret
+ * is empty or OpenSSL fails.  A key may serve any number of checks, also at
+ * once, and must outlive them.
+ */
+ws_key_t *ws_key_create(ws_bytes_t secret);
+void ws_key_destroy(ws_key_t *key);
+
+/*
+ * As ws_check_begin(), where each secret may come pre-keyed: when keys is
+ * not NULL and keys[i] is, secrets[i] is not read (it may be empty).
+ */
+ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
+    ws_key_t *const *keys, size_t n);
 
 /* Feeds body bytes to every running MAC; may be called any number of times. */
 ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len);

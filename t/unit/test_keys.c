@@ -1,0 +1,235 @@
+/*
+ * Pre-keyed secrets (ws_key_create, ws_check_begin_keyed): a secret keyed
+ * once verifies exactly as the same secret keyed per check, through the
+ * reuse of its spare context, with checks that overlap, that are abandoned
+ * half-way, and mixed with secrets keyed per check (rotation).
+ */
+
+#include "helpers.h"
+
+
+static const hdr_t novu_a1[] = {
+    H("Novu-Signature", "t=" TS ",v1=" SIG_A1),
+};
+
+static const hdr_t novu_other[] = {
+    H("Novu-Signature", "t=" TS ",v1=" SIG_OTHER),
+};
+
+
+/* Runs one Novu check of body with the given secrets/keys to the end. */
+static ws_result_e run_keyed(const hdr_t *hdrs, const char *body,
+    const ws_bytes_t *secrets, ws_key_t *const *keys, size_t n,
+    size_t *key_index)
+{
+    ws_result_e result;
+    ws_check_t *check = new_check(WS_SCHEME_NOVU, hdrs, 1);
+
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    result = ws_check_begin_keyed(check, secrets, keys, n);
+    if (result == WS_RESULT_OK) {
+        result = ws_check_update(check, body, strlen(body));
+    }
+    if (result == WS_RESULT_OK) {
+        result = ws_check_finish(check);
+    }
+    if (key_index != NULL) {
+        *key_index = ws_check_key_index(check);
+    }
+    ws_check_destroy(check);
+    return result;
+}
+
+static ws_result_e run_one_key(const hdr_t *hdrs, const char *body,
+    ws_key_t *key)
+{
+    ws_bytes_t none = ws_b("", 0);
+
+    return run_keyed(hdrs, body, &none, &key, 1, NULL);
+}
+
+
+static void test_create_rejects_empty_secret(void **state)
+{
+    (void) state;
+
+    assert_null(ws_key_create(ws_b("", 0)));
+    ws_key_destroy(NULL);
+}
+
+static void test_keyed_secret_verifies(void **state)
+{
+    ws_key_t *key = ws_key_create(ws_s(SECRET));
+
+    (void) state;
+    assert_non_null(key);
+
+    assert_result(run_one_key(novu_a1, BODY_A1, key), WS_RESULT_OK);
+    assert_result(run_one_key(novu_other, BODY_A1, key), WS_RESULT_MISMATCH);
+    assert_result(run_one_key(novu_a1, "{\"a\":2}", key), WS_RESULT_MISMATCH);
+
+    ws_key_destroy(key);
+}
+
+static void test_wrong_keyed_secret_mismatches(void **state)
+{
+    ws_key_t *key = ws_key_create(ws_s("not-the-secret"));
+
+    (void) state;
+    assert_non_null(key);
+    assert_result(run_one_key(novu_a1, BODY_A1, key), WS_RESULT_MISMATCH);
+    ws_key_destroy(key);
+}
+
+/* The spare context goes from check to check: every verdict stays right. */
+static void test_reused_context_starts_clean(void **state)
+{
+    int i;
+    ws_key_t *key = ws_key_create(ws_s(SECRET));
+
+    (void) state;
+    assert_non_null(key);
+
+    for (i = 0; i < 50; i++) {
+        assert_result(run_one_key(novu_a1, BODY_A1, key), WS_RESULT_OK);
+        assert_result(run_one_key(novu_a1, "{\"a\":1} and more", key),
+                      WS_RESULT_MISMATCH);
+        assert_result(run_one_key(novu_other, BODY_A1, key),
+                      WS_RESULT_MISMATCH);
+    }
+
+    ws_key_destroy(key);
+}
+
+/* A check destroyed after hashing part of a body gives back a dirty context. */
+static void test_abandoned_check_leaves_no_state(void **state)
+{
+    int i;
+    ws_key_t *key = ws_key_create(ws_s(SECRET));
+    ws_bytes_t none = ws_b("", 0);
+
+    (void) state;
+    assert_non_null(key);
+
+    for (i = 0; i < 3; i++) {
+        ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
+
+        assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+        assert_result(ws_check_begin_keyed(check, &none, &key, 1),
+                      WS_RESULT_OK);
+        assert_result(ws_check_update(check, "{\"a\"", 4), WS_RESULT_OK);
+        ws_check_destroy(check);
+
+        assert_result(run_one_key(novu_a1, BODY_A1, key), WS_RESULT_OK);
+    }
+
+    ws_key_destroy(key);
+}
+
+/* Checks begun before any finishes each get their own context. */
+static void test_overlapping_checks(void **state)
+{
+    size_t i;
+    ws_key_t *key = ws_key_create(ws_s(SECRET));
+    ws_bytes_t none = ws_b("", 0);
+    ws_check_t *checks[4];
+    const char *bodies[4] = { BODY_A1, "{\"a\":2}", BODY_A1, "" };
+    const ws_result_e expected[4] = {
+        WS_RESULT_OK, WS_RESULT_MISMATCH, WS_RESULT_OK, WS_RESULT_MISMATCH
+    };
+
+    (void) state;
+    assert_non_null(key);
+
+    for (i = 0; i < COUNT_OF(checks); i++) {
+        checks[i] = new_check(WS_SCHEME_NOVU, novu_a1, 1);
+        assert_result(ws_check_headers(checks[i], NOW_MS, TOL_5M),
+                      WS_RESULT_OK);
+        assert_result(ws_check_begin_keyed(checks[i], &none, &key, 1),
+                      WS_RESULT_OK);
+    }
+    /* interleaved: each body in two halves, all first halves first */
+    for (i = 0; i < COUNT_OF(checks); i++) {
+        size_t len = strlen(bodies[i]);
+        assert_result(ws_check_update(checks[i], bodies[i], len / 2),
+                      WS_RESULT_OK);
+    }
+    for (i = COUNT_OF(checks); i-- > 0; ) {
+        size_t len = strlen(bodies[i]);
+        assert_result(ws_check_update(checks[i], bodies[i] + len / 2,
+                                      len - len / 2), WS_RESULT_OK);
+        assert_result(ws_check_finish(checks[i]), expected[i]);
+        ws_check_destroy(checks[i]);
+    }
+
+    ws_key_destroy(key);
+}
+
+/* Rotation with one secret keyed once and one keyed per check. */
+static void test_keyed_and_plain_secrets_mix(void **state)
+{
+    size_t index = 0;
+    ws_key_t *right = ws_key_create(ws_s(SECRET));
+    ws_key_t *wrong = ws_key_create(ws_s("old-secret"));
+    ws_bytes_t secrets[2];
+    ws_key_t *keys[2];
+
+    (void) state;
+    assert_non_null(right);
+    assert_non_null(wrong);
+
+    /* keyed one matches, first */
+    secrets[0] = ws_b("", 0);
+    secrets[1] = ws_s("other");
+    keys[0] = right;
+    keys[1] = NULL;
+    assert_result(run_keyed(novu_a1, BODY_A1, secrets, keys, 2, &index),
+                  WS_RESULT_OK);
+    assert_int_equal(index, 1);
+
+    /* plain one matches, second */
+    secrets[1] = ws_s(SECRET);
+    keys[0] = wrong;
+    assert_result(run_keyed(novu_a1, BODY_A1, secrets, keys, 2, &index),
+                  WS_RESULT_OK);
+    assert_int_equal(index, 2);
+
+    /* neither */
+    secrets[1] = ws_s("other");
+    assert_result(run_keyed(novu_a1, BODY_A1, secrets, keys, 2, &index),
+                  WS_RESULT_MISMATCH);
+    assert_int_equal(index, 0);
+
+    ws_key_destroy(right);
+    ws_key_destroy(wrong);
+}
+
+/* Without a key, an empty secret is still no secret. */
+static void test_missing_key_and_empty_secret(void **state)
+{
+    ws_bytes_t none = ws_b("", 0);
+    ws_key_t *nokey = NULL;
+
+    (void) state;
+    assert_result(run_keyed(novu_a1, BODY_A1, &none, &nokey, 1, NULL),
+                  WS_RESULT_NO_SECRET);
+    assert_result(run_keyed(novu_a1, BODY_A1, &none, NULL, 1, NULL),
+                  WS_RESULT_NO_SECRET);
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_rejects_empty_secret),
+        cmocka_unit_test(test_keyed_secret_verifies),
+        cmocka_unit_test(test_wrong_keyed_secret_mismatches),
+        cmocka_unit_test(test_reused_context_starts_clean),
+        cmocka_unit_test(test_abandoned_check_leaves_no_state),
+        cmocka_unit_test(test_overlapping_checks),
+        cmocka_unit_test(test_keyed_and_plain_secrets_mix),
+        cmocka_unit_test(test_missing_key_and_empty_secret),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
