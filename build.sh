@@ -4,6 +4,11 @@
 #   ./build.sh          install dependencies, build the module, print its path
 #   ./build.sh test     build, then run the unit and integration tests
 #   ./build.sh demo     build, then run the module in front of a demo upstream
+#   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
+#   ./build.sh soak     >= 1,000,000 mixed requests and reloads under load
+#
+# SANITIZE=1 ./build.sh test  runs the integration tests against the module
+# built with ASan+UBSan; VALGRIND=1 ./build.sh test runs nginx under valgrind.
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
 # Debian's nginx-dev (/usr/share/nginx/src).
@@ -22,23 +27,30 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '4,7s/^# //p' "$0" >&2
+    # The comment block at the top of this file, whatever its length.
+    awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 3 { exit }' "$0" >&2
     exit 2
 }
 
+# Extra packages per subcommand, so `test` installs no fuzzing or load tools.
+FUZZ_PACKAGES=(clang)
+SOAK_PACKAGES=(wrk nghttp2-client)
+VALGRIND_PACKAGES=(valgrind)
+
 missing_packages() {
     local pkg
-    for pkg in "${PACKAGES[@]}"; do
+    for pkg in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null \
             | grep -q 'install ok installed' || echo "$pkg"
     done
 }
 
+# install_dependencies [extra packages...]
 install_dependencies() {
-    command -v dpkg-query >/dev/null || die "not a Debian system: install ${PACKAGES[*]} yourself"
+    command -v dpkg-query >/dev/null || die "not a Debian system: install ${PACKAGES[*]} $* yourself"
 
     local missing
-    missing=$(missing_packages)
+    missing=$(missing_packages "$@")
     [ -z "$missing" ] && return 0
 
     [ "$(id -u)" -eq 0 ] || die "missing packages: $missing; run as root or install them: apt-get install $missing"
@@ -143,6 +155,10 @@ case "$cmd" in
     demo)
         build_module
         exec "$ROOT/examples/demo/run.sh" "$MODULE_SO"
+        ;;
+    fuzz)
+        install_dependencies "${FUZZ_PACKAGES[@]}"
+        "$ROOT/fuzz/run.sh" "${2:-60}"
         ;;
     -h|--help|help)
         usage
