@@ -73,46 +73,48 @@ install_dependencies() {
 }
 
 configure_nginx() {
-    local src=$1 objs=$2
+    local src=$1 objs=$2 extra=${3:-}
 
     if [ "$src" = "$DEBIAN_SRC" ]; then
         # Debian's own configure flags plus --with-compat make the module's
         # signature match the packaged nginx binary.
         (cd "$src" && . ./conf_flags && ./configure \
-            --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS)" \
-            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+            --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS) $extra" \
+            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC $extra" \
             "${NGX_CONF_FLAGS[@]}" \
             --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
     else
         local configure=./configure
         [ -x "$src/configure" ] || configure=./auto/configure
         (cd "$src" && $configure --with-compat \
+            ${extra:+--with-cc-opt="$extra" --with-ld-opt="$extra"} \
             --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
     fi || die "nginx configure failed in $src; see $objs.configure.log"
 
-    echo "$src" > "$objs/.source"
+    echo "$src $extra" > "$objs/.source"
 }
 
+# build_module [objs dir] [output .so] [extra compiler and linker flags]
 build_module() {
+    local objs=${1:-$BUILD/objs} so=${2:-$MODULE_SO} extra=${3:-}
     install_dependencies
 
     local src=${NGINX_SRC:-$DEBIAN_SRC}
     [ -d "$src/src/http" ] || die "no nginx source tree at $src (set NGINX_SRC or install nginx-dev)"
     src=$(cd "$src" && pwd)
 
-    local objs=$BUILD/objs
     mkdir -p "$objs"
-    if [ ! -f "$objs/Makefile" ] || [ "$(cat "$objs/.source" 2>/dev/null)" != "$src" ] \
+    if [ ! -f "$objs/Makefile" ] || [ "$(cat "$objs/.source" 2>/dev/null)" != "$src $extra" ] \
         || [ "$ROOT/config" -nt "$objs/Makefile" ] || [ "$ROOT/config.make" -nt "$objs/Makefile" ]
     then
         say "configuring nginx from $src"
-        configure_nginx "$src" "$objs"
+        configure_nginx "$src" "$objs" "$extra"
     fi
 
-    say "building $MODULE_NAME"
+    say "building $MODULE_NAME${extra:+ ($extra)}"
     make -f "$objs/Makefile" -C "$src" -j"$(nproc)" modules >"$objs.make.log" 2>&1 \
         || { tail -n 40 "$objs.make.log" >&2; die "module build failed; see $objs.make.log"; }
-    cp "$objs/$MODULE_NAME.so" "$MODULE_SO"
+    cp "$objs/$MODULE_NAME.so" "$so"
 }
 
 run_unit_tests() {
@@ -138,6 +140,25 @@ run_integration_tests() {
     (cd "$ROOT" && WEBHOOK_MODULE_SO=$MODULE_SO prove -I t/lib -j2 t/)
 }
 
+# SANITIZE=1 / VALGRIND=1 ./build.sh test: the same integration suite with
+# the module built with ASan+UBSan (into build/asan/, so the normal .so stays
+# as it is) and the runtime preloaded into nginx, or with nginx under
+# valgrind memcheck.  hardening/test.sh sets nginx up and judges the reports.
+SANITIZER_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+run_hardened_integration_tests() {
+    local status=0
+    if [ -n "${SANITIZE:-}" ]; then
+        local so=$BUILD/asan/$MODULE_NAME.so
+        build_module "$BUILD/asan/objs" "$so" "$SANITIZER_FLAGS"
+        "$ROOT/hardening/test.sh" sanitize "$so" || status=1
+    fi
+    if [ -n "${VALGRIND:-}" ]; then
+        install_dependencies "${VALGRIND_PACKAGES[@]}"
+        "$ROOT/hardening/test.sh" valgrind "$MODULE_SO" || status=1
+    fi
+    return $status
+}
+
 cmd=${1:-build}
 case "$cmd" in
     build)
@@ -148,7 +169,11 @@ case "$cmd" in
         build_module
         status=0
         run_unit_tests || status=1
-        run_integration_tests || status=1
+        if [ -n "${SANITIZE:-}${VALGRIND:-}" ]; then
+            run_hardened_integration_tests || status=1
+        else
+            run_integration_tests || status=1
+        fi
         [ $status -eq 0 ] || die "tests failed"
         say "all tests passed"
         ;;
