@@ -185,6 +185,11 @@ case "$cmd" in
         install_dependencies "${FUZZ_PACKAGES[@]}"
         "$ROOT/fuzz/run.sh" "${2:-60}"
         ;;
+    soak)
+        build_module
+        install_dependencies "${SOAK_PACKAGES[@]}"
+        "$ROOT/hardening/soak/soak.sh" "$MODULE_SO"
+        ;;
     -h|--help|help)
         usage
         ;;
