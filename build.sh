@@ -33,8 +33,8 @@ usage() {
 }
 
 # Extra packages per subcommand, so `test` installs no fuzzing or load tools.
-FUZZ_PACKAGES=(clang)
-SOAK_PACKAGES=(wrk nghttp2-client)
+FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommends of clang
+SOAK_PACKAGES=(wrk nghttp2-client procps)
 VALGRIND_PACKAGES=(valgrind)
 
 missing_packages() {

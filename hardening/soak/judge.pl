@@ -151,11 +151,14 @@ my ($n2, $rss2) = @{$f->{rss_last}};
 check(defined $rss1 && $rss1 > 0 && $rss2 - $rss1 < 1024,
       sprintf("worker RSS growth %d KiB (< 1024) from %d KiB after %d requests to %d KiB after %d",
               $rss2 - ($rss1 // 0), $rss1 // 0, $n1, $rss2, $n2));
+check($f->{fds}[1] - $f->{fds}[0] <= 64,
+      "worker file descriptors once idle: $f->{fds}[1], at the start $f->{fds}[0] (+ at most 64 upstream keepalive)");
+check($f->{temp_files}[0] == 0, "no request body temp file left behind: $f->{temp_files}[0]");
 
 print "reload under load (build/soak/reload):\n";
 my $r = facts("$work/reload");
 check($r->{reloads}[1] == $r->{reloads}[0],
-      "nginx reloaded $r->{reloads}[0] times, new workers each time: $r->{reloads}[1]");
+      "nginx -s reload $r->{reloads}[0] times, new workers each time: $r->{reloads}[1]");
 judge_front("$work/reload", 8);
 judge_wrk("$work/reload");
 judge_error_log("$work/reload");

@@ -11,7 +11,7 @@
 #    (default 1,000,000) were handled, within SOAK_MAX_SECONDS (default 900).
 #    Requests are re-signed every round, so timestamps stay fresh.
 # 2. Reload under load: wrk (HTTP/1.1, Connection: close) for RELOAD_SECONDS
-#    while the front nginx is reloaded ten times.
+#    while the front nginx is reloaded ten times (nginx -s reload).
 # judge.pl then checks every figure and prints it; any failed check fails.
 set -euo pipefail
 
@@ -168,6 +168,10 @@ handled() {
     curl -s "http://127.0.0.1:$1/" | awk 'NR == 3 { print $3 }'
 }
 
+fd_count() {
+    ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
 rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
@@ -210,8 +214,9 @@ soak_phase() {
     local master=$STARTED
     wait_port "$sport" "$master"
 
-    local workers start=$SECONDS round=0 n=0
+    local workers start=$SECONDS round=0 n=0 fds_start
     workers=$(children "$master")
+    fds_start=$(fd_count "${workers%% *}")
     say "soak: front nginx $master (worker $workers), target $TARGET requests"
     : >"$dir/wrk.out"; : >"$dir/h2.out"; : >"$dir/samples"
     rm -f "$WORK/sampled"
@@ -244,6 +249,11 @@ soak_phase() {
     echo "rss_first $(awk '$1 >= 100000 { print; exit }' "$dir/samples")" >>"$dir/facts"
     echo "rss_last $(handled "$sport") $(rss_kb "${workers%% *}")" >>"$dir/facts"
     echo "seconds $((SECONDS - start))" >>"$dir/facts"
+    # Once the clients are gone, the worker holds what it held at the start
+    # plus at most the upstream keepalive pool (64), and no temp file is left.
+    sleep 2
+    echo "fds $fds_start $(fd_count "${workers%% *}")" >>"$dir/facts"
+    echo "temp_files $(find "$dir/client_body_temp" -type f | wc -l)" >>"$dir/facts"
     stop_all        # flushes the buffered access logs
 }
 
@@ -266,7 +276,7 @@ reload_phase() {
     sleep 2
     for i in $(seq "$RELOADS"); do
         old=$(children "$master")
-        kill -HUP "$master"
+        "$NGINX" -p "$dir/" -c nginx.conf -e "$dir/error.log" -s reload 2>>"$dir/stderr.log"
         # A reload is done when a worker that was not there before serves.
         for _ in $(seq 100); do
             new=$(children "$master")
