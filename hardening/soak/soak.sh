@@ -66,7 +66,16 @@ stop_all() {
     done
     MASTERS=()
 }
-trap stop_all EXIT
+# On any exit: stop our background loops (by their PIDs) and our nginx.
+cleanup() {
+    touch "$WORK/stop" "$WORK/sampled" 2>/dev/null || true
+    local job
+    for job in $(jobs -p); do
+        kill "$job" 2>/dev/null || true
+    done
+    stop_all
+}
+trap cleanup EXIT
 
 # start_nginx <dir> <conf text>: starts nginx in its own prefix; sets $STARTED.
 start_nginx() {
@@ -257,6 +266,18 @@ soak_phase() {
     stop_all        # flushes the buffered access logs
 }
 
+# True once <master> has a child that is not in the list <old> (10 s at most).
+wait_new_worker() {
+    local master=$1 old=" $2 " pid
+    for _ in $(seq 100); do
+        for pid in $(children "$master"); do
+            [[ $old == *" $pid "* ]] || return 0
+        done
+        sleep 0.1
+    done
+    return 1
+}
+
 reload_phase() {
     local dir=$WORK/reload up=$WORK/reload-upstream
     local port h2port sport uport
@@ -272,18 +293,15 @@ reload_phase() {
     say "reload under load: wrk for ${RELOAD_SECONDS}s, $RELOADS reloads"
     wrk -t 1 -c 8 -d "${RELOAD_SECONDS}s" -s "$HERE/mix.lua" \
         "http://127.0.0.1:$port/" -- "$WORK/batch" >"$dir/wrk.out" 2>&1 &
-    local wrkpid=$! i old new generations=0
+    local wrkpid=$! old generations=0
     sleep 2
-    for i in $(seq "$RELOADS"); do
+    for _ in $(seq "$RELOADS"); do
         old=$(children "$master")
         "$NGINX" -p "$dir/" -c nginx.conf -e "$dir/error.log" -s reload 2>>"$dir/stderr.log"
-        # A reload is done when a worker that was not there before serves.
-        for _ in $(seq 100); do
-            new=$(children "$master")
-            [ -n "$(comm -13 <(tr ' ' '\n' <<<"$old" | sort) <(tr ' ' '\n' <<<"$new" | sort) | tr -d '\n')" ] && break
-            sleep 0.1
-        done
-        [ "$new" != "$old" ] && generations=$((generations + 1))
+        # A reload took effect once the master has a worker it did not have.
+        if wait_new_worker "$master" "$old"; then
+            generations=$((generations + 1))
+        fi
         sleep $(( (RELOAD_SECONDS - 4) / RELOADS ))
     done
     wait "$wrkpid" || die "wrk failed during reloads (see $dir/wrk.out)"
