@@ -27,8 +27,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    # The comment block at the top of this file, whatever its length.
-    awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 3 { exit }' "$0" >&2
+    sed -n '4,7s/^# //p' "$0" >&2
     exit 2
 }
 
