@@ -8,6 +8,11 @@
 #   ./build.sh sign     print curl headers signed as Novu/NotifyKit sign them
 #   ./build.sh compat   build and test against upstream nginx (tools/nginx-compat.sh)
 #   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
+#   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
+#   ./build.sh soak     >= 1,000,000 mixed requests and reloads under load
+#
+# SANITIZE=1 ./build.sh test  runs the integration tests against the module
+# built with ASan+UBSan; VALGRIND=1 ./build.sh test runs nginx under valgrind.
 #
 # NGINX_SRC=/path/to/nginx-source builds against that tree instead of
 # Debian's nginx-dev (/usr/share/nginx/src).
@@ -21,8 +26,6 @@ MODULE_SO=$BUILD/$MODULE_NAME.so
 DEBIAN_SRC=/usr/share/nginx/src
 PACKAGES=(nginx nginx-dev libssl-dev libcmocka-dev g++ make dpkg-dev
           perl curl openssl)
-# only ./build.sh bench needs these (BENCHMARKS.md)
-BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -32,19 +35,26 @@ usage() {
     exit 2
 }
 
+# Extra packages per subcommand, so `test` installs no fuzzing or load tools.
+FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommends of clang
+SOAK_PACKAGES=(wrk nghttp2-client procps)
+BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind)   # BENCHMARKS.md
+VALGRIND_PACKAGES=(valgrind)
+
 missing_packages() {
     local pkg
-    for pkg in "${PACKAGES[@]}"; do
+    for pkg in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null \
             | grep -q 'install ok installed' || echo "$pkg"
     done
 }
 
+# install_dependencies [extra packages...]
 install_dependencies() {
-    command -v dpkg-query >/dev/null || die "not a Debian system: install ${PACKAGES[*]} yourself"
+    command -v dpkg-query >/dev/null || die "not a Debian system: install ${PACKAGES[*]} $* yourself"
 
     local missing
-    missing=$(missing_packages)
+    missing=$(missing_packages "$@")
     [ -z "$missing" ] && return 0
 
     [ "$(id -u)" -eq 0 ] || die "missing packages: $missing; run as root or install them: apt-get install $missing"
@@ -67,46 +77,48 @@ install_dependencies() {
 }
 
 configure_nginx() {
-    local src=$1 objs=$2
+    local src=$1 objs=$2 extra=${3:-}
 
     if [ "$src" = "$DEBIAN_SRC" ]; then
         # Debian's own configure flags plus --with-compat make the module's
         # signature match the packaged nginx binary.
         (cd "$src" && . ./conf_flags && ./configure \
-            --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS)" \
-            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+            --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS) $extra" \
+            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC $extra" \
             "${NGX_CONF_FLAGS[@]}" \
             --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
     else
         local configure=./configure
         [ -x "$src/configure" ] || configure=./auto/configure
         (cd "$src" && $configure --with-compat \
+            ${extra:+--with-cc-opt="$extra" --with-ld-opt="$extra"} \
             --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
     fi || die "nginx configure failed in $src; see $objs.configure.log"
 
-    echo "$src" > "$objs/.source"
+    echo "$src $extra" > "$objs/.source"
 }
 
+# build_module [objs dir] [output .so] [extra compiler and linker flags]
 build_module() {
+    local objs=${1:-$BUILD/objs} so=${2:-$MODULE_SO} extra=${3:-}
     install_dependencies
 
     local src=${NGINX_SRC:-$DEBIAN_SRC}
     [ -d "$src/src/http" ] || die "no nginx source tree at $src (set NGINX_SRC or install nginx-dev)"
     src=$(cd "$src" && pwd)
 
-    local objs=$BUILD/objs
     mkdir -p "$objs"
-    if [ ! -f "$objs/Makefile" ] || [ "$(cat "$objs/.source" 2>/dev/null)" != "$src" ] \
+    if [ ! -f "$objs/Makefile" ] || [ "$(cat "$objs/.source" 2>/dev/null)" != "$src $extra" ] \
         || [ "$ROOT/config" -nt "$objs/Makefile" ] || [ "$ROOT/config.make" -nt "$objs/Makefile" ]
     then
         say "configuring nginx from $src"
-        configure_nginx "$src" "$objs"
+        configure_nginx "$src" "$objs" "$extra"
     fi
 
-    say "building $MODULE_NAME"
+    say "building $MODULE_NAME${extra:+ ($extra)}"
     make -f "$objs/Makefile" -C "$src" -j"$(nproc)" modules >"$objs.make.log" 2>&1 \
         || { tail -n 40 "$objs.make.log" >&2; die "module build failed; see $objs.make.log"; }
-    cp "$objs/$MODULE_NAME.so" "$MODULE_SO"
+    cp "$objs/$MODULE_NAME.so" "$so"
 }
 
 run_unit_tests() {
@@ -142,6 +154,25 @@ build_deb() {
     "$ROOT/packaging/deb/build-deb.sh" "$MODULE_SO" "$BUILD"
 }
 
+# SANITIZE=1 / VALGRIND=1 ./build.sh test: the same integration suite with
+# the module built with ASan+UBSan (into build/asan/, so the normal .so stays
+# as it is) and the runtime preloaded into nginx, or with nginx under
+# valgrind memcheck.  hardening/test.sh sets nginx up and judges the reports.
+SANITIZER_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+run_hardened_integration_tests() {
+    local status=0
+    if [ -n "${SANITIZE:-}" ]; then
+        local so=$BUILD/asan/$MODULE_NAME.so
+        build_module "$BUILD/asan/objs" "$so" "$SANITIZER_FLAGS"
+        "$ROOT/hardening/test.sh" sanitize "$so" || status=1
+    fi
+    if [ -n "${VALGRIND:-}" ]; then
+        install_dependencies "${VALGRIND_PACKAGES[@]}"
+        "$ROOT/hardening/test.sh" valgrind "$MODULE_SO" || status=1
+    fi
+    return $status
+}
+
 cmd=${1:-build}
 case "$cmd" in
     build)
@@ -157,7 +188,11 @@ case "$cmd" in
             WEBHOOK_DEB=$(build_deb) || status=1
             export WEBHOOK_DEB
         fi
-        run_integration_tests || status=1
+        if [ -n "${SANITIZE:-}${VALGRIND:-}" ]; then
+            run_hardened_integration_tests || status=1
+        else
+            run_integration_tests || status=1
+        fi
         [ $status -eq 0 ] || die "tests failed"
         say "all tests passed"
         ;;
@@ -179,9 +214,18 @@ case "$cmd" in
         exec "$ROOT/tools/nginx-compat.sh" "$@"
         ;;
     bench)
-        PACKAGES+=("${BENCH_PACKAGES[@]}")
         build_module
+        install_dependencies "${BENCH_PACKAGES[@]}"
         exec "$ROOT/bench/run.sh" "$MODULE_SO"
+        ;;
+    fuzz)
+        install_dependencies "${FUZZ_PACKAGES[@]}"
+        "$ROOT/fuzz/run.sh" "${2:-60}"
+        ;;
+    soak)
+        build_module
+        install_dependencies "${SOAK_PACKAGES[@]}"
+        "$ROOT/hardening/soak/soak.sh" "$MODULE_SO"
         ;;
     -h|--help|help)
         usage

@@ -14,6 +14,15 @@ package Harness;
 #   $h->finish;                              # stop, assert no alerts
 #
 # KEEP=1 keeps the prefix; NGINX_BINARY overrides /usr/sbin/nginx.
+#
+# Hardening runs (SANITIZE=1 / VALGRIND=1 ./build.sh test) change how nginx
+# runs, never what the tests assert:
+#   NGINX_ENV="K=V K=V"     environment for nginx only (LD_PRELOAD of the
+#                           sanitizer runtime must not reach perl or curl);
+#                           workers inherit it by fork from the master, which
+#                           loaded the runtime before nginx cleared environ
+#   NGINX_WRAPPER="cmd ..." runs nginx under a command (valgrind)
+#   HARNESS_TIMEOUT_SCALE=N multiplies the harness's waits (valgrind is slow)
 
 use strict;
 use warnings;
@@ -36,6 +45,9 @@ our @EXPORT = qw(novu_sig novu_headers nk_sig nk_headers now_s now_ms
                  second_start sha256_hex json_decode %ERROR_BODY);
 
 my $NGINX = $ENV{NGINX_BINARY} || '/usr/sbin/nginx';
+my @WRAPPER = split ' ', $ENV{NGINX_WRAPPER} // '';
+my %NGINX_ENV = map { /^([^=]+)=(.*)$/s ? ($1 => $2) : () } split ' ', $ENV{NGINX_ENV} // '';
+our $SCALE = $ENV{HARNESS_TIMEOUT_SCALE} || 1;
 my $JSON  = JSON::PP->new->canonical->ascii;
 my @LIVE;
 $SIG{PIPE} = 'IGNORE';
@@ -180,10 +192,11 @@ sub run { my ($self, $http, %o) = @_; $self->write_config($http, %o); $self->sta
 
 sub _exec_nginx {
     my ($env, @args) = @_;
-    for my $k (keys %{$env || {}}) {
+    $env = { %NGINX_ENV, %{$env || {}} };
+    for my $k (keys %$env) {
         if (defined $env->{$k}) { $ENV{$k} = $env->{$k} } else { delete $ENV{$k} }
     }
-    { exec $NGINX, @args }
+    { exec @WRAPPER, $NGINX, @args }
     print STDERR "exec $NGINX: $!\n";
     POSIX::_exit(127);
 }
@@ -200,7 +213,7 @@ sub start {
     }
     $self->{nginx_pid} = $pid;
     my @ports = map { $_->{port} } values %{$self->{ports}};
-    my $deadline = time + 10;
+    my $deadline = time + 10 * $SCALE;
     for my $port (@ports) {
         until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
             if (waitpid($pid, WNOHANG) == $pid or time > $deadline) {
@@ -220,7 +233,7 @@ sub stop {
     my $pid = delete $self->{nginx_pid} or return;
     for my $sig ('QUIT', 'TERM', 'KILL') {
         kill $sig, $pid;
-        my $deadline = time + ($sig eq 'QUIT' ? 15 : 3);
+        my $deadline = time + ($sig eq 'QUIT' ? 15 : 3) * $SCALE;
         while (time < $deadline) {
             return $sig if waitpid($pid, WNOHANG) == $pid;
             sleep 0.02;
@@ -253,7 +266,7 @@ sub reload {
     my $mark = -s "$self->{prefix}/error.log" // 0;
     $self->_release_ports;
     kill 'HUP', $self->{nginx_pid};
-    my $deadline = time + 10;
+    my $deadline = time + 10 * $SCALE;
     while (time < $deadline) {
         my @w = $self->worker_pids;
         return 1 if @w && !grep { $old{$_} } @w;
@@ -358,7 +371,7 @@ sub request {
     $a{expect} ||= 0;
     push @cuts, $hl if $a{expect};
     my $c = $a{conn} || $self->connect($a{port});
-    my $res = $c->send_pieces($raw, \@cuts, $a{delay} // 0.3, $a{timeout} // 5,
+    my $res = $c->send_pieces($raw, \@cuts, $a{delay} // 0.3, ($a{timeout} // 5) * $SCALE,
                               $a{expect} ? $hl : undef);
     $c->close unless $a{conn};
     $res->{tid} = $tid;
@@ -379,7 +392,7 @@ sub h2 {
     my $uri = $a{uri} // '/';
     $uri .= ($uri =~ /\?/ ? '&' : '?') . "tid=$tid";
     my $d = $self->{prefix};
-    my @cmd = ('curl', '-sS', '--http2-prior-knowledge', '--max-time', '10',
+    my @cmd = ('curl', '-sS', '--http2-prior-knowledge', '--max-time', 10 * $SCALE,
                '-o', "$d/h2.body", '-D', "$d/h2.head", '-w', '%{http_code}');
     my @h = @{$a{headers} || []};
     while (my ($k, $v) = splice @h, 0, 2) { push @cmd, '-H', "$k: $v" }
@@ -439,7 +452,7 @@ sub failure_lines {
 # (polls briefly: nginx logs after the response is sent).
 sub access_for {
     my ($self, $res) = @_;
-    my $deadline = time + 3;
+    my $deadline = time + 3 * $SCALE;
     while (1) {
         for (split /\n/, $self->file('access.log')) {
             next unless m{^(\S+) (\S*[?&]tid=$res->{tid}(?:&\S*)?) (\d+)(?: r=(\S*) t=(\S*) k=(\S*))?$};
@@ -455,7 +468,7 @@ sub access_for {
 # status request itself); returns the last value seen.
 sub wait_idle {
     my ($self, $secs) = @_;
-    my $deadline = time + ($secs // 5);
+    my $deadline = time + ($secs // 5) * $SCALE;
     my $n;
     while (1) {
         my $r = $self->request(port => 'PORT_STATUS', uri => '/', no_tid => 1);

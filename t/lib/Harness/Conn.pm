@@ -52,7 +52,7 @@ sub send_pieces {
         next if $cut <= $pos;
         if ($pos) {
             if (defined $expect_at && $pos == $expect_at) {
-                my $r = $self->read_response(1.5, 1);
+                my $r = $self->read_response(1.5 * ($Harness::SCALE || 1), 1);
                 if ($r->{status} != 100) {      # final answer (or silence)
                     return { %$r, body_sent => 0 } if $r->{status};
                     $pre{expect_timeout} = 1;
