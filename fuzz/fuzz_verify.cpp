@@ -3,8 +3,10 @@
 // from the input, finish); see fuzz_input.hpp for the input format.
 //
 // Properties checked on every input:
-// - cutting the body anywhere changes nothing (result and key index equal
-//   those of the body fed in one piece);
+// - cutting the body anywhere, and pre-keying secrets (ws_key_create, as the
+//   glue does for secrets without variables), changes nothing: result and
+//   key index equal those of the body fed in one piece with every secret
+//   keyed per check;
 // - no forged request passes: when the result is ok, the secret it names
 //   really signs "<t>.<body>" (independently computed with OpenSSL's one-shot
 //   HMAC(); "{}" for an empty novu body) and that hex signature is in a
@@ -51,7 +53,22 @@ ws_result_e feed(ws_check_t *check, std::string_view body,
     return WS_RESULT_OK;
 }
 
-Outcome verify(const fuzz::Input &in, const std::vector<std::size_t> &cuts)
+// Pre-keys every other non-empty secret (which ones depends on the input),
+// so checks mix pre-keyed secrets and secrets keyed per check.
+std::vector<ws_key_t *> prekey(const fuzz::Input &in)
+{
+    std::vector<ws_key_t *> keys;
+    for (std::size_t i = 0; i < in.secrets.size(); i++) {
+        bool keyed = in.secrets[i].size() > 0
+                     && (i + in.splits.size()) % 2 == 0;
+        keys.push_back(keyed ? ws_key_create(in.secrets[i].bytes()) : nullptr);
+        FUZZ_ASSERT(!keyed || keys.back() != nullptr);
+    }
+    return keys;
+}
+
+Outcome verify(const fuzz::Input &in, const std::vector<std::size_t> &cuts,
+               const std::vector<ws_key_t *> &prekeyed)
 {
     ws_check_t *check = ws_check_create(in.scheme);
     FUZZ_ASSERT(check != nullptr);
@@ -64,7 +81,10 @@ Outcome verify(const fuzz::Input &in, const std::vector<std::size_t> &cuts)
 
     ws_result_e r = ws_check_headers(check, in.now_ms, in.tolerance_ms);
     if (r == WS_RESULT_OK) {
-        r = ws_check_begin(check, keys.data(), keys.size());
+        r = prekeyed.empty()
+            ? ws_check_begin(check, keys.data(), keys.size())
+            : ws_check_begin_keyed(check, keys.data(), prekeyed.data(),
+                                   keys.size());
     }
     if (r == WS_RESULT_OK) {
         r = feed(check, in.body, cuts);
@@ -135,8 +155,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
         return 0;
     }
 
-    Outcome split = verify(in, in.splits);
-    Outcome whole = verify(in, {});
+    std::vector<ws_key_t *> prekeyed = prekey(in);
+    Outcome split = verify(in, in.splits, prekeyed);
+    Outcome again = verify(in, in.splits, prekeyed);   // a key's reused context
+    Outcome whole = verify(in, {}, {});
+    for (ws_key_t *key : prekeyed) {
+        ws_key_destroy(key);
+    }
+
+    FUZZ_ASSERT(again.result == split.result);
+    FUZZ_ASSERT(again.key_index == split.key_index);
 
     FUZZ_ASSERT(split.result == whole.result);
     FUZZ_ASSERT(split.key_index == whole.key_index);
