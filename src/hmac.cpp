@@ -12,11 +12,19 @@ namespace webhook {
 namespace {
 
 // Fetching the algorithm looks it up in the provider store; it is immutable
-// once fetched, so each process does it once and keeps it.
+// once fetched, so each process does it once and keeps it until the module
+// is unloaded (nginx dlclose()s it when its cycle ends; the destructor runs
+// then, while OpenSSL is still up, and contexts keep their own references).
+struct FetchedHmac {
+    EVP_MAC *const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+
+    ~FetchedHmac() { EVP_MAC_free(mac); }
+};
+
 EVP_MAC *hmac_algorithm()
 {
-    static EVP_MAC *const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    return mac;
+    static const FetchedHmac fetched;
+    return fetched.mac;
 }
 
 // A fresh context keyed with the secret, or nullptr.

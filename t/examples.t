@@ -20,7 +20,6 @@ use Harness::Cmd;
 my $ROOT = "$FindBin::Bin/..";
 my $EX   = "$ROOT/examples";
 my $SIGN = "$ROOT/tools/webhook-sign";
-my $NGINX = $ENV{NGINX_BINARY} || '/usr/sbin/nginx';
 
 my %SECRET = (
     'novu.key'      => 'novu-current-key-K3s9',
@@ -105,10 +104,7 @@ sub install_example {
 
 sub nginx_t_ok {
     my ($h, $name) = @_;
-    my $p = $h->prefix;
-    my ($rc, $out, $err) = run_cmd({ env => \%ENV_FOR_NGINX }, $NGINX, '-t', '-p', "$p/",
-                                   '-c', "$p/nginx.conf", '-e', "$p/error.log");
-    $out .= $err;
+    my ($rc, $out) = $h->nginx_t_file(undef, env => \%ENV_FOR_NGINX);
     is($rc, 0, "$name: nginx -t passes") or diag($out);
     like($out, qr/test is successful/, "$name: nginx -t says the test is successful");
 }
@@ -201,9 +197,8 @@ sub live {
                 NOTIFYKIT_SECRET => 'whsec_demo-notifykit-secret');
     $conf =~ s/\@(\w+)\@/$fill{$1}/g;
     $h->write_file('nginx.conf', $conf);
-    my ($rc, $out, $err) = run_cmd($NGINX, '-t', '-p', "$p/", '-c', "$p/nginx.conf",
-                                   '-e', "$p/error.log");
-    is($rc, 0, 'demo: nginx -t passes') or diag($err);
+    my ($rc, $out) = $h->nginx_t_file;
+    is($rc, 0, 'demo: nginx -t passes') or diag($out);
 }
 
 # ------------------------------------------------------------ each example live

@@ -283,6 +283,15 @@ sub nginx_t {
     mkdir $d;
     chmod 0755, $d;
     $self->write_file("$d/nginx.conf", $self->conf_text($http, %o, dir => $d));
+    return $self->nginx_t_file($d, %o);
+}
+
+# nginx -t on <dir>/nginx.conf as written (default: the harness's prefix),
+# run as every nginx of the harness is (NGINX_ENV, NGINX_WRAPPER):
+# (exit code, output).
+sub nginx_t_file {
+    my ($self, $d, %o) = @_;
+    $d //= $self->{prefix};
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
         open STDERR, '>&', \*STDOUT;
