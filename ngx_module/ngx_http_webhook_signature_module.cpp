@@ -27,8 +27,6 @@ extern "C" {
 /* a secret file larger than this is a mistake, not a key */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
 
-/* temp-file bodies are hashed through a buffer of this size */
-#define NGX_HTTP_WEBHOOK_SIGNATURE_READ_CHUNK    16384
 
 
 /*
@@ -572,8 +570,8 @@ ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
 
 /*
  * Hashes the body where nginx keeps it: memory buffers in place and
- * temp-file parts with pread(), which leaves the file offset nginx relies
- * on untouched.  Nothing is copied into one piece.
+ * temp-file parts mapped from the page cache, which neither copies them nor
+ * moves the file offset nginx relies on.  Nothing is copied into one piece.
  */
 
 static ws_result_e
@@ -666,37 +664,37 @@ static ws_result_e
 ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b)
 {
-    off_t    offset;
-    size_t   size;
-    ssize_t  n;
-    u_char   chunk[NGX_HTTP_WEBHOOK_SIGNATURE_READ_CHUNK];
+    off_t        start;
+    size_t       size;
+    u_char      *map;
+    ws_result_e  result;
 
-    for (offset = b->file_pos; offset < b->file_last; offset += n) {
-
-        size = (size_t) ngx_min(b->file_last - offset, (off_t) sizeof(chunk));
-
-        n = pread(b->file->fd, chunk, size, offset);
-
-        if (n == -1) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          "pread() \"%V\" failed", &b->file->name);
-            return WS_RESULT_ERROR;
-        }
-
-        if (n == 0) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                          "pread() \"%V\" returned only %O bytes of %O",
-                          &b->file->name, offset - b->file_pos,
-                          b->file_last - b->file_pos);
-            return WS_RESULT_ERROR;
-        }
-
-        if (ws_check_update(ctx->check, chunk, n) != WS_RESULT_OK) {
-            return WS_RESULT_ERROR;
-        }
+    if (b->file_pos == b->file_last) {
+        return WS_RESULT_OK;
     }
 
-    return WS_RESULT_OK;
+    /* mmap() offsets are page aligned; the part starts anywhere in a page */
+
+    start = b->file_pos & ~((off_t) ngx_pagesize - 1);
+    size = (size_t) (b->file_last - start);
+
+    map = static_cast<u_char *>(mmap(NULL, size, PROT_READ, MAP_SHARED,
+                                     b->file->fd, start));
+    if (map == MAP_FAILED) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      "mmap(\"%V\") failed", &b->file->name);
+        return WS_RESULT_ERROR;
+    }
+
+    result = ws_check_update(ctx->check, map + (b->file_pos - start),
+                             (size_t) (b->file_last - b->file_pos));
+
+    if (munmap(map, size) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
+                      "munmap(\"%V\") failed", &b->file->name);
+    }
+
+    return result;
 }
 
 
