@@ -41,6 +41,9 @@ SOAK_PACKAGES=(wrk nghttp2-client procps)
 BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind)   # BENCHMARKS.md
 VALGRIND_PACKAGES=(valgrind)
 
+# the unit tests and SANITIZE=1's module build
+SANITIZER_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+
 missing_packages() {
     local pkg
     for pkg in "${PACKAGES[@]}" "$@"; do
@@ -122,7 +125,7 @@ build_module() {
 }
 
 run_unit_tests() {
-    local out=$BUILD/unit flags=(-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer)
+    local out=$BUILD/unit flags=(-g -O1 $SANITIZER_FLAGS)
     mkdir -p "$out"
     say "unit tests (cmocka)"
 
@@ -158,7 +161,6 @@ build_deb() {
 # the module built with ASan+UBSan (into build/asan/, so the normal .so stays
 # as it is) and the runtime preloaded into nginx, or with nginx under
 # valgrind memcheck.  hardening/test.sh sets nginx up and judges the reports.
-SANITIZER_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
 run_hardened_integration_tests() {
     local status=0
     if [ -n "${SANITIZE:-}" ]; then
