@@ -57,7 +57,7 @@ install_dependencies() {
     command -v dpkg-query >/dev/null || die "not a Debian system: install ${PACKAGES[*]} $* yourself"
 
     local missing
-    missing=$(missing_packages "$@")
+    missing=$(missing_packages "$@" | paste -sd ' ')
     [ -z "$missing" ] && return 0
 
     [ "$(id -u)" -eq 0 ] || die "missing packages: $missing; run as root or install them: apt-get install $missing"
