@@ -212,16 +212,23 @@ h2_loop() {
     done >>"$out"
 }
 
-soak_phase() {
-    local dir=$WORK/soak up=$WORK/upstream
-    local port h2port sport uport
+# Starts the upstream in <up> and the front nginx in <dir> on free ports;
+# sets the caller's port (HTTP/1.1), h2port, sport (stub_status) and master.
+start_front_and_upstream() {
+    local dir=$1 up=$2 uport
     port=$(free_port); h2port=$(free_port); sport=$(free_port); uport=$(free_port)
 
     start_nginx "$up" "$(upstream_conf "$up" "$uport")"
     wait_port "$uport" "$STARTED"
     start_nginx "$dir" "$(front_conf "$dir" "$port" "$h2port" "$sport" "$uport")"
-    local master=$STARTED
+    master=$STARTED
     wait_port "$sport" "$master"
+}
+
+soak_phase() {
+    local dir=$WORK/soak up=$WORK/upstream
+    local port h2port sport master
+    start_front_and_upstream "$dir" "$up"
 
     local workers start=$SECONDS round=0 n=0 fds_start
     workers=$(children "$master")
@@ -280,14 +287,8 @@ wait_new_worker() {
 
 reload_phase() {
     local dir=$WORK/reload up=$WORK/reload-upstream
-    local port h2port sport uport
-    port=$(free_port); h2port=$(free_port); sport=$(free_port); uport=$(free_port)
-
-    start_nginx "$up" "$(upstream_conf "$up" "$uport")"
-    wait_port "$uport" "$STARTED"
-    start_nginx "$dir" "$(front_conf "$dir" "$port" "$h2port" "$sport" "$uport")"
-    local master=$STARTED
-    wait_port "$sport" "$master"
+    local port h2port sport master
+    start_front_and_upstream "$dir" "$up"
 
     perl "$HERE/sign.pl" "$WORK/batch" close 10
     say "reload under load: wrk for ${RELOAD_SECONDS}s, $RELOADS reloads"
