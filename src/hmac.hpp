@@ -1,26 +1,25 @@
-// HMAC-SHA256 over OpenSSL 3's EVP_MAC, fed incrementally.
+// HMAC-SHA256 (RFC 2104) over pre-computed SHA-256 states, fed incrementally.
 
 #ifndef WEBHOOK_SIGNATURE_HMAC_HPP
 #define WEBHOOK_SIGNATURE_HMAC_HPP
 
+#include <openssl/sha.h>
+
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <string_view>
-
-typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
 namespace webhook {
 
 using Mac = std::array<unsigned char, 32>;
 
-// A secret keyed once, when the configuration loads.  Keying a MAC per
-// request costs two SHA-256 blocks plus OpenSSL's parameter handling and
-// allocations: more than hashing a 1 KiB body.  A key keeps a keyed
-// template that checks copy, and one spare context that a finished check
-// hands back and the next one resets to the keyed state, so a worker
-// verifying one request after another neither keys nor allocates.
-// Thread-safe: the spare is swapped atomically.
+// A secret reduced to the two SHA-256 states HMAC starts from: the inner
+// hash after absorbing key XOR ipad, the outer after key XOR opad (the
+// pre-computation RFC 2104 section 4 describes).  Starting a MAC from a key
+// is a copy of these states: no allocation, no SHA-256 block, nothing shared
+// that a check writes to, so one key serves any number of checks at once.
+// The states are as good as the secret to a forger: they are wiped when the
+// key goes.
 class HmacKey {
 public:
     HmacKey() = default;
@@ -28,20 +27,19 @@ public:
     HmacKey(const HmacKey &) = delete;
     HmacKey &operator=(const HmacKey &) = delete;
 
-    bool init(std::string_view key);
-
-    // A context in the keyed state, or nullptr on failure.
-    EVP_MAC_CTX *take() const;
-    // Takes back a context that came from take(); frees it if one is spare.
-    void give_back(EVP_MAC_CTX *ctx) const;
+    // False for an empty secret (or if OpenSSL fails).
+    bool init(std::string_view secret);
 
 private:
-    EVP_MAC_CTX *keyed_ = nullptr;
-    mutable std::atomic<EVP_MAC_CTX *> spare_{nullptr};
+    friend class HmacSha256;
+
+    SHA256_CTX  inner_{};
+    SHA256_CTX  outer_{};
+    bool        ready_ = false;
 };
 
-// One running MAC.  Every operation reports OpenSSL failures by returning
-// false; nothing throws.
+// One running MAC.  Every operation reports failures by returning false;
+// nothing throws.
 class HmacSha256 {
 public:
     HmacSha256() = default;
@@ -51,18 +49,19 @@ public:
     HmacSha256(const HmacSha256 &) = delete;
     HmacSha256 &operator=(const HmacSha256 &) = delete;
 
-    bool init(std::string_view key);
-    // Starts from a pre-keyed secret, which must outlive this MAC.
+    // Keys this MAC with a secret, for a secret known only per request.
+    bool init(std::string_view secret);
+    // Starts from a pre-keyed secret (copied: the key may go afterwards).
     bool init(const HmacKey &key);
     bool update(const void *data, std::size_t len);
-    // Also hands the context back to its HmacKey, if it came from one.
     bool finish(Mac &out);
 
 private:
-    void release();
+    void wipe();
 
-    EVP_MAC_CTX    *ctx_ = nullptr;
-    const HmacKey  *origin_ = nullptr;   // where ctx_ came from, if keyed
+    SHA256_CTX  inner_{};
+    SHA256_CTX  outer_{};
+    bool        running_ = false;
 };
 
 // Constant-time equality of two MACs.

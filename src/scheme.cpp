@@ -29,18 +29,28 @@ std::string_view trim(std::string_view s)
     return s;
 }
 
+// Hex digit values, -1 for anything else.  A table rather than range
+// tests: a signature's 64 digits mix letters and numbers at random, and
+// each mispredicted branch costs more than the lookup.
+struct HexTable {
+    signed char value[256];
+
+    constexpr HexTable() : value()
+    {
+        for (int c = 0; c < 256; c++) {
+            value[c] = c >= '0' && c <= '9' ? c - '0'
+                     : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                     : -1;
+        }
+    }
+};
+
+constexpr HexTable kHex;
+
 int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    return kHex.value[static_cast<unsigned char>(c)];
 }
 
 bool decode_hex_mac(std::string_view hex, Mac &out)

@@ -80,10 +80,10 @@ ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
 
 /*
  * A secret keyed once, for a secret known when the configuration loads:
- * checks begun with it skip keying a MAC per request.  The secret is copied
- * into OpenSSL's keyed state; the caller's bytes may go.  NULL if the secret
- * is empty or OpenSSL fails.  A key may serve any number of checks, also at
- * once, and must outlive them.
+ * checks begun with it skip keying a MAC per request.  The secret is reduced
+ * to HMAC's pre-computed SHA-256 states; the caller's bytes may go.  NULL if
+ * the secret is empty or memory is exhausted.  A key may serve any number of
+ * checks, also at once, and may go as soon as they have begun.
  */
 ws_key_t *ws_key_create(ws_bytes_t secret);
 void ws_key_destroy(ws_key_t *key);

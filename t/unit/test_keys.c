@@ -1,8 +1,10 @@
 /*
  * Pre-keyed secrets (ws_key_create, ws_check_begin_keyed): a secret keyed
- * once verifies exactly as the same secret keyed per check, through the
- * reuse of its spare context, with checks that overlap, that are abandoned
- * half-way, and mixed with secrets keyed per check (rotation).
+ * once verifies exactly as the same secret keyed per check, over many
+ * checks in a row, with checks that overlap, that are abandoned half-way,
+ * and mixed with secrets keyed per check (rotation); and both agree with
+ * OpenSSL's own HMAC() for keys shorter than, as long as and longer than
+ * SHA-256's 64-byte block (hashed first, RFC 2104).
  */
 
 #include "helpers.h"
@@ -81,7 +83,7 @@ static void test_wrong_keyed_secret_mismatches(void **state)
     ws_key_destroy(key);
 }
 
-/* The spare context goes from check to check: every verdict stays right. */
+/* One key, check after check: each starts from the keyed state. */
 static void test_reused_context_starts_clean(void **state)
 {
     int i;
@@ -101,7 +103,7 @@ static void test_reused_context_starts_clean(void **state)
     ws_key_destroy(key);
 }
 
-/* A check destroyed after hashing part of a body gives back a dirty context. */
+/* A check destroyed after hashing part of a body leaves the key as it was. */
 static void test_abandoned_check_leaves_no_state(void **state)
 {
     int i;
@@ -126,7 +128,7 @@ static void test_abandoned_check_leaves_no_state(void **state)
     ws_key_destroy(key);
 }
 
-/* Checks begun before any finishes each get their own context. */
+/* Checks begun before any finishes each run their own MAC. */
 static void test_overlapping_checks(void **state)
 {
     size_t i;
@@ -217,6 +219,97 @@ static void test_missing_key_and_empty_secret(void **state)
                   WS_RESULT_NO_SECRET);
 }
 
+/* Runs a Novu check of body signed with sig: with key pre-keyed, else secret. */
+static ws_result_e run_signed(const char *sig, const void *body, size_t len,
+    ws_bytes_t secret, ws_key_t *key)
+{
+    char        value[96];
+    hdr_t       hdr;
+    ws_result_e result;
+    ws_check_t *check;
+
+    snprintf(value, sizeof(value), "t=%s,v1=%s", TS, sig);
+    hdr = hdr_str("Novu-Signature", value);
+    check = new_check(WS_SCHEME_NOVU, &hdr, 1);
+
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    result = ws_check_begin_keyed(check, &secret, &key, 1);
+    if (result == WS_RESULT_OK) {
+        result = ws_check_update(check, body, len);
+    }
+    if (result == WS_RESULT_OK) {
+        result = ws_check_finish(check);
+    }
+    ws_check_destroy(check);
+    return result;
+}
+
+/*
+ * Secrets of every length around SHA-256's block (a key longer than 64
+ * bytes is hashed first, a shorter one zero-padded), with arbitrary bytes
+ * including NUL: keyed once and keyed per check both verify what OpenSSL's
+ * HMAC() signed, and a secret differing only in its last byte does not.
+ */
+static void test_key_lengths_match_openssl(void **state)
+{
+    static const size_t lengths[] = {
+        1, 2, 31, 32, 33, 55, 56, 63, 64, 65, 100, 127, 128, 129, 131, 1000
+    };
+    static const char body[] = "{\"type\":\"message.sent\",\"id\":\"k\"}";
+    prng_t rng = { UINT64_C(0x243f6a8885a308d3) };
+    size_t i;
+
+    (void) state;
+
+    for (i = 0; i < COUNT_OF(lengths); i++) {
+        size_t        len = lengths[i];
+        unsigned char secret[1000], near[1000];
+        char          sig[65];
+        ws_key_t     *key, *near_key;
+
+        prng_fill(&rng, secret, len);
+        memcpy(near, secret, len);
+        near[len - 1] ^= 0x01;
+        ref_sig(secret, len, TS, body, strlen(body), sig);
+
+        key = ws_key_create(ws_b(secret, len));
+        near_key = ws_key_create(ws_b(near, len));
+        assert_non_null(key);
+        assert_non_null(near_key);
+
+        assert_result(run_signed(sig, body, strlen(body), ws_b(secret, len),
+                                 NULL), WS_RESULT_OK);
+        assert_result(run_signed(sig, body, strlen(body), ws_b("", 0), key),
+                      WS_RESULT_OK);
+        assert_result(run_signed(sig, body, strlen(body), ws_b(near, len),
+                                 NULL), WS_RESULT_MISMATCH);
+        assert_result(run_signed(sig, body, strlen(body), ws_b("", 0),
+                                 near_key), WS_RESULT_MISMATCH);
+
+        ws_key_destroy(key);
+        ws_key_destroy(near_key);
+    }
+}
+
+/* A key may go as soon as the checks it began have begun. */
+static void test_key_destroyed_after_begin(void **state)
+{
+    ws_key_t   *key = ws_key_create(ws_s(SECRET));
+    ws_bytes_t  none = ws_b("", 0);
+    ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
+
+    (void) state;
+    assert_non_null(key);
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin_keyed(check, &none, &key, 1), WS_RESULT_OK);
+    ws_key_destroy(key);
+
+    assert_result(ws_check_update(check, BODY_A1, strlen(BODY_A1)),
+                  WS_RESULT_OK);
+    assert_result(ws_check_finish(check), WS_RESULT_OK);
+    ws_check_destroy(check);
+}
+
 
 int main(void)
 {
@@ -229,6 +322,8 @@ int main(void)
         cmocka_unit_test(test_overlapping_checks),
         cmocka_unit_test(test_keyed_and_plain_secrets_mix),
         cmocka_unit_test(test_missing_key_and_empty_secret),
+        cmocka_unit_test(test_key_lengths_match_openssl),
+        cmocka_unit_test(test_key_destroyed_after_begin),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
