@@ -7,11 +7,14 @@
 # Everything runs on 127.0.0.1 in a private prefix with free ports: one small
 # upstream nginx (`return 200`) and, in front of it, one nginx per
 # configuration (worker_processes 1): baseline (plain proxy_pass), module
-# (webhook_signature novu, enforcing), njs and lua.  Each is first shown to
-# reject a forged request, then driven by wrk with pre-signed POST bodies,
-# the configurations interleaved round by round.  Measured per run: requests
-# per second and the worker's CPU time per request (utime+stime from
-# /proc/PID/stat over the requests nginx counted).  Also: the worker's peak
+# (webhook_signature novu, enforcing), rotation (the module with two
+# secrets, the matching one second, so every body is hashed twice: the
+# difference to module is what one HMAC pass costs inside the worker), njs
+# and lua.  Each is first shown to reject a forged request, then driven by
+# wrk with pre-signed POST bodies, the configurations interleaved round by
+# round.  Measured per run: requests per second and the worker's CPU time
+# per request (from /proc/PID/schedstat over the requests nginx counted;
+# the user/system split from /proc/PID/stat).  Also: the worker's peak
 # RSS with 1 MiB bodies held in memory, the HMAC floor (`openssl speed`), the
 # core alone (bench/core_bench.cpp) and callgrind instructions per request.
 #
@@ -20,8 +23,10 @@
 # rather than a share of a core it fights for.
 #
 # Knobs (environment): BENCH_DURATION seconds per run (5), BENCH_ROUNDS (5),
-# BENCH_CONNECTIONS (8), BENCH_CALLGRIND=0 to skip callgrind,
-# BENCH_OUT result folder (build/bench).
+# BENCH_CONNECTIONS (8), BENCH_SIZES ("1024 65536 1048576"), BENCH_CONFIGS
+# (a subset of "baseline module rotation njs lua"; keep baseline), BENCH_PHASES
+# (a subset of "speed memory floor callgrind"), BENCH_CALLGRIND=0 to skip
+# callgrind, BENCH_OUT result folder (build/bench).
 
 set -euo pipefail
 
@@ -37,7 +42,8 @@ CALLGRIND=${BENCH_CALLGRIND:-1}
 OUT=${BENCH_OUT:-$ROOT/build/bench}
 
 SIZES=(${BENCH_SIZES:-1024 65536 1048576})
-CONFIGS=(baseline module njs lua)
+CONFIGS=(${BENCH_CONFIGS:-baseline module rotation njs lua})
+PHASES=" ${BENCH_PHASES:-speed memory floor callgrind} "
 SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 LUA_MODULES=/usr/lib/nginx/modules
 TICKS_PER_SECOND=$(getconf CLK_TCK)
@@ -149,7 +155,7 @@ EOF
 # only the verification differs.
 load_modules() {
     case $1 in
-        module) echo "load_module $MODULE_SO;" ;;
+        module|rotation) echo "load_module $MODULE_SO;" ;;
         njs)    echo "load_module $LUA_MODULES/ngx_http_js_module.so;" ;;
         lua)    echo "load_module $LUA_MODULES/ndk_http_module.so;"
                 echo "load_module $LUA_MODULES/ngx_http_lua_module.so;" ;;
@@ -167,6 +173,9 @@ http_setup() {
 verifier() {
     case $1 in
         module) echo "webhook_signature novu; webhook_signature_secret $SECRET; proxy_pass http://app;" ;;
+        # the matching secret second: every request is hashed twice
+        rotation) echo "webhook_signature novu; webhook_signature_secret ${SECRET}_retired;" \
+                       "webhook_signature_secret $SECRET; proxy_pass http://app;" ;;
         njs)    echo "set \$webhook_secret $SECRET; js_content novu.verify;" ;;
         lua)    echo "access_by_lua_block { require(\"novu_verify\").verify(\"$SECRET\") } proxy_pass http://app;" ;;
         *)      echo "proxy_pass http://app;" ;;
@@ -322,21 +331,31 @@ check_verifies() {
     say "$name: signed requests pass, forged and unsigned ones get 401"
 }
 
-# One wrk run; prints "requests rps cpu_us user_us sys_us", the last three
-# the worker's CPU time per request.
+# The worker's time on a CPU in nanoseconds, from the scheduler's own
+# accounting (exact, where /proc/PID/stat counts in clock ticks).
+cpu_ns() {
+    awk '{ print $1 }' "/proc/$1/schedstat"
+}
+
+# One wrk run.  Prints "requests rps cpu_us user_us sys_us": the worker's
+# CPU time per request (total from schedstat; user and system from
+# /proc/PID/stat, in clock ticks).
 drive() {
-    local name=$1 path=$2 body=$3 seconds=$4 port=${PORT[$1]}
-    local worker t0 t1 n0 n1 out requests status_errors socket_errors duration
+    local name=$1 path=$2 body=$3 seconds=$4
+    local port=${PORT[$1]} worker t0 t1 ns0 ns1 n0 n1 out requests
+    local status_errors socket_errors duration
 
     worker=$(worker_pid "$name")
     n0=$(served_requests "$port")
     t0=$(cpu_ticks "$worker")
+    ns0=$(cpu_ns "$worker")
 
     out=$(BENCH_BODY_FILE=$body BENCH_SIGNATURE=$(sign "$body") \
           "${CLIENT_CPUS[@]}" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" -s "$BENCH/post.lua" \
               "http://127.0.0.1:$port$path" | grep '^BENCH ') \
         || die "wrk failed against $name"
 
+    ns1=$(cpu_ns "$worker")
     t1=$(cpu_ticks "$worker")
     n1=$(served_requests "$port")
 
@@ -350,11 +369,12 @@ drive() {
     # the status request of n1 is not a benchmark request
     awk -v req="$requests" -v us="$duration" -v served=$((n1 - n0 - 1)) \
         -v t0="$t0" -v t1="$t1" -v hz="$TICKS_PER_SECOND" \
+        -v ns="$((ns1 - ns0))" \
         'BEGIN { split(t0, a, " "); split(t1, b, " ")
                  user = (b[1] - a[1]) * 1e6 / hz / served
                  sys = (b[2] - a[2]) * 1e6 / hz / served
                  printf "%d %.1f %.2f %.2f %.2f\n", req, req / (us / 1e6),
-                        user + sys, user, sys }'
+                        ns / 1e3 / served, user, sys }'
 }
 
 
@@ -481,7 +501,8 @@ machine() {
 for name in upstream "${CONFIGS[@]}"; do
     PORT[$name]=$(free_port)
 done
-for size in "${SIZES[@]}"; do
+# check_verifies uses 1 KiB and 1 MiB bodies whatever BENCH_SIZES says
+for size in $(printf '%s\n' 1024 1048576 "${SIZES[@]}" | sort -un); do
     make_body "$size" >/dev/null
 done
 
@@ -493,9 +514,10 @@ for name in "${CONFIGS[@]}"; do
     check_verifies "$name"
 done
 
-phase_speed
-phase_memory
-phase_floor
-[ "$CALLGRIND" = 0 ] || phase_callgrind
+for phase in speed memory floor callgrind; do
+    [[ $PHASES == *" $phase "* ]] || continue
+    [ "$phase" = callgrind ] && [ "$CALLGRIND" = 0 ] && continue
+    "phase_$phase"
+done
 
 perl "$BENCH/report.pl" "$OUT" | tee "$OUT/report.md"
