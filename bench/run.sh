@@ -22,7 +22,7 @@
 # the upstream share CPU 0, so that the worker's CPU time is its own work
 # rather than a share of a core it fights for.
 #
-# Knobs (environment): BENCH_DURATION seconds per run (5), BENCH_ROUNDS (5),
+# Knobs (environment): BENCH_DURATION seconds per run (3), BENCH_ROUNDS (9),
 # BENCH_CONNECTIONS (8), BENCH_SIZES ("1024 65536 1048576"), BENCH_CONFIGS
 # (a subset of "baseline module rotation njs lua"; keep baseline), BENCH_PHASES
 # (a subset of "speed memory floor callgrind"), BENCH_CALLGRIND=0 to skip
@@ -35,8 +35,8 @@ ROOT=$(dirname "$BENCH")
 MODULE_SO=${1:?usage: bench/run.sh MODULE_SO}
 MODULE_SO=$(cd "$(dirname "$MODULE_SO")" && pwd)/$(basename "$MODULE_SO")
 
-DURATION=${BENCH_DURATION:-5}
-ROUNDS=${BENCH_ROUNDS:-5}
+DURATION=${BENCH_DURATION:-3}
+ROUNDS=${BENCH_ROUNDS:-9}
 CONNECTIONS=${BENCH_CONNECTIONS:-8}
 CALLGRIND=${BENCH_CALLGRIND:-1}
 OUT=${BENCH_OUT:-$ROOT/build/bench}
@@ -48,6 +48,14 @@ SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 LUA_MODULES=/usr/lib/nginx/modules
 TICKS_PER_SECOND=$(getconf CLK_TCK)
 MEMORY_REPEATS=3
+
+# glibc returns the top of the heap to the kernel whenever 128 KiB of it are
+# free, and faults it back in on the next large allocation: with 64 KiB
+# bodies that made 0 to 11 page faults per request, varying from run to run
+# and configuration to configuration with how requests happened to overlap,
+# and the faults, not the configurations, decided the system CPU.  Every
+# nginx here keeps its heap instead, so the comparison is of the work done.
+MALLOC_TUNABLES=glibc.malloc.trim_threshold=268435456
 
 # nginx's worker_cpu_affinity masks and wrk's CPU list; empty: not pinned
 if [ "$(nproc)" -ge 2 ]; then
@@ -244,7 +252,8 @@ start_nginx() {
     else
         write_front_conf "$name" > "$WORK/$name/nginx.conf"
     fi
-    nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -e "$WORK/$name/error.log" \
+    GLIBC_TUNABLES=$MALLOC_TUNABLES \
+        nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -e "$WORK/$name/error.log" \
         || die "nginx ($name) did not start; see $WORK/$name/error.log"
     wait_for_port "${PORT[$name]}" || die "nginx ($name) does not answer on port ${PORT[$name]}"
 }
@@ -255,9 +264,10 @@ worker_pid() {
     cat "/proc/$master/task/$master/children" | awk '{ print $1 }'
 }
 
-# "utime stime" in clock ticks (fields 14 and 15, counted after the comm)
+# "utime stime minflt": CPU in clock ticks and minor page faults (fields 14,
+# 15 and 10, counted after the comm)
 cpu_ticks() {
-    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13, $8 }'
 }
 
 # requests nginx has accepted so far (stub_status counts its own request)
@@ -337,9 +347,9 @@ cpu_ns() {
     awk '{ print $1 }' "/proc/$1/schedstat"
 }
 
-# One wrk run.  Prints "requests rps cpu_us user_us sys_us": the worker's
-# CPU time per request (total from schedstat; user and system from
-# /proc/PID/stat, in clock ticks).
+# One wrk run.  Prints "requests rps cpu_us user_us sys_us faults": the
+# worker's CPU time per request (total from schedstat; user and system from
+# /proc/PID/stat, in clock ticks) and its minor page faults per request.
 drive() {
     local name=$1 path=$2 body=$3 seconds=$4
     local port=${PORT[$1]} worker t0 t1 ns0 ns1 n0 n1 out requests
@@ -373,16 +383,30 @@ drive() {
         'BEGIN { split(t0, a, " "); split(t1, b, " ")
                  user = (b[1] - a[1]) * 1e6 / hz / served
                  sys = (b[2] - a[2]) * 1e6 / hz / served
-                 printf "%d %.1f %.2f %.2f %.2f\n", req, req / (us / 1e6),
-                        ns / 1e3 / served, user, sys }'
+                 faults = (b[3] - a[3]) / served
+                 printf "%d %.1f %.2f %.2f %.2f %.2f\n", req, req / (us / 1e6),
+                        ns / 1e3 / served, user, sys, faults }'
 }
 
 
 # --- phases -----------------------------------------------------------------
 
+# The configurations in the order a round runs them: as listed in odd
+# rounds, reversed in even ones (A B B A), so that a machine getting
+# slower or faster during a size's rounds does not favour whoever runs
+# first; a configuration's run and the baseline's it is compared with stay
+# moments apart.
+round_order() {
+    if [ $(( $1 % 2 )) -eq 1 ]; then
+        printf '%s\n' "${CONFIGS[@]}"
+    else
+        printf '%s\n' "${CONFIGS[@]}" | tac
+    fi
+}
+
 phase_speed() {
     local size round name body path result
-    echo "size config round requests rps cpu_us user_us sys_us" > "$OUT/speed.tsv"
+    echo "size config round requests rps cpu_us user_us sys_us faults" > "$OUT/speed.tsv"
 
     for size in "${SIZES[@]}"; do
         body=$WORK/body.$size
@@ -392,10 +416,10 @@ phase_speed() {
             drive "$name" "$path" "$body" 1 >/dev/null
         done
         for round in $(seq "$ROUNDS"); do
-            for name in "${CONFIGS[@]}"; do
+            for name in $(round_order "$round"); do
                 result=$(drive "$name" "$path" "$body" "$DURATION")
                 echo "$size $name $round $result" >> "$OUT/speed.tsv"
-                say "  $size B round $round $name: $result (requests, req/s, worker CPU us/req: total user sys)"
+                say "  $size B round $round $name: $result (requests, req/s, worker CPU us/req: total user sys, page faults/req)"
             done
         done
     done

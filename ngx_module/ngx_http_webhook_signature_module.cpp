@@ -27,6 +27,17 @@ extern "C" {
 /* a secret file larger than this is a mistake, not a key */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
 
+/*
+ * A temp-file part is hashed once, front to back, right after nginx wrote
+ * it: mapping all its pages at once costs one call where faulting them in
+ * costs one fault per 64 KiB (about 17 per MiB).
+ */
+#if (NGX_LINUX && defined MAP_POPULATE)
+#define NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS     MAP_POPULATE
+#else
+#define NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS     0
+#endif
+
 
 
 /*
@@ -678,7 +689,8 @@ ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
     start = b->file_pos & ~((off_t) ngx_pagesize - 1);
     size = (size_t) (b->file_last - start);
 
-    map = static_cast<u_char *>(mmap(NULL, size, PROT_READ, MAP_SHARED,
+    map = static_cast<u_char *>(mmap(NULL, size, PROT_READ,
+                                     MAP_SHARED|NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS,
                                      b->file->fd, start));
     if (map == MAP_FAILED) {
         ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
