@@ -38,7 +38,7 @@ usage() {
 # Extra packages per subcommand, so `test` installs no fuzzing or load tools.
 FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommends of clang
 SOAK_PACKAGES=(wrk nghttp2-client procps)
-BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind)   # BENCHMARKS.md
+BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind linux-perf)   # BENCHMARKS.md
 VALGRIND_PACKAGES=(valgrind)
 
 # the unit tests and SANITIZE=1's module build

@@ -49,48 +49,75 @@ my @sizes = sort { $a <=> $b } keys %sizes;
 
 my %floor = map { $_->{size} => $_->{openssl_us} } rows('floor.tsv');
 
-# per-round paired figures against the baseline of the same round
-my (%stat);
-for my $size (@sizes) {
-    my $base = $run{$size}{baseline};
-    for my $config (@CONFIGS) {
-        my $runs = $run{$size}{$config} or next;
-        my (@rps, @cpu, @ratio, @extra, @user, @sys);
-        for my $round (sort { $a <=> $b } keys %$runs) {
-            my $r = $runs->{$round};
-            push @rps, $r->{rps};
-            push @cpu, $r->{cpu_us};
-            push @user, $r->{user_us};
-            push @sys, $r->{sys_us};
-            next unless $base->{$round};
-            push @ratio, $r->{rps} / $base->{$round}{rps};
-            push @extra, $r->{cpu_us} - $base->{$round}{cpu_us};
+# A run during which the hypervisor stole more than this share of the
+# machine's CPU time (its other guests at work) is not a quiet run.
+my $STEAL_LIMIT = 2;
+my $MIN_QUIET_ROUNDS = 3;
+
+sub quiet { my $ok = 1; $ok &&= ($_->{steal} // 0) <= $STEAL_LIMIT for @_; $ok }
+
+# Per-round figures paired with the baseline's run of the same round, then
+# medians; only rounds whose compared runs all pass $keep.
+sub speed_stats {
+    my ($keep) = @_;
+    my (%stat, %pass);
+    for my $size (@sizes) {
+        my $base = $run{$size}{baseline};
+        for my $config (@CONFIGS) {
+            my $runs = $run{$size}{$config} or next;
+            my (@rps, @cpu, @ratio, @extra, @user, @sys, @steal);
+            for my $round (sort { $a <=> $b } keys %$runs) {
+                my ($r, $b) = ($runs->{$round}, $base->{$round});
+                next unless $b && $keep->($r, $b);
+                push @rps, $r->{rps};
+                push @cpu, $r->{cpu_us};
+                push @user, $r->{user_us};
+                push @sys, $r->{sys_us};
+                push @steal, $r->{steal} // 0;
+                push @ratio, $r->{rps} / $b->{rps};
+                push @extra, $r->{cpu_us} - $b->{cpu_us};
+            }
+            next unless @rps;
+            $stat{$size}{$config} = {
+                rps => median(@rps), cpu => median(@cpu),
+                ratio => median(@ratio), extra => median(@extra),
+                user => median(@user), sys => median(@sys),
+                steal => median(@steal), rounds => scalar @rps,
+            };
         }
-        $stat{$size}{$config} = {
-            rps => median(@rps), cpu => median(@cpu),
-            ratio => median(@ratio), extra => median(@extra),
-            user => median(@user), sys => median(@sys),
-            rounds => scalar @rps,
-        };
+
+        # What one HMAC pass costs inside the worker: rotation hashes every
+        # body twice, module once, the rest is the same; and what the
+        # module adds besides that pass.
+        my ($one, $two) = map { $run{$size}{$_} } qw(module rotation);
+        next unless $base && $one && $two;
+        my (@hmac, @besides);
+        for my $round (keys %$one) {
+            my @runs = ($base->{$round}, $one->{$round}, $two->{$round});
+            next if grep { !defined } @runs;
+            next unless $keep->(@runs);
+            my $hmac = $runs[2]{cpu_us} - $runs[1]{cpu_us};
+            push @hmac, $hmac;
+            push @besides, $runs[1]{cpu_us} - $runs[0]{cpu_us} - $hmac;
+        }
+        $pass{$size} = { hmac => median(@hmac), besides => median(@besides),
+                         rounds => scalar @hmac } if @hmac;
     }
+    return (\%stat, \%pass);
 }
 
-# What one HMAC pass costs inside the worker: rotation hashes every body
-# twice, module once, the rest is the same; and what the module adds
-# besides that pass.  Both paired by round.
-my %pass;
+my ($all_stat, $all_pass) = speed_stats(sub { 1 });
+my ($quiet_stat, $quiet_pass) = speed_stats(\&quiet);
+
+# Targets are judged on quiet rounds where there are enough of them.
+my $enough_quiet = 1;
 for my $size (@sizes) {
-    my ($base, $one, $two) = map { $run{$size}{$_} } qw(baseline module rotation);
-    next unless $base && $one && $two;
-    my (@hmac, @besides);
-    for my $round (keys %$one) {
-        next unless $base->{$round} && $two->{$round};
-        my $hmac = $two->{$round}{cpu_us} - $one->{$round}{cpu_us};
-        push @hmac, $hmac;
-        push @besides, $one->{$round}{cpu_us} - $base->{$round}{cpu_us} - $hmac;
-    }
-    $pass{$size} = { hmac => median(@hmac), besides => median(@besides) };
+    my $q = $quiet_stat->{$size}{module};
+    $enough_quiet = 0 unless $q && $q->{rounds} >= $MIN_QUIET_ROUNDS;
 }
+my ($judged, %stat, %pass) = $enough_quiet ? 'quiet rounds' : 'all rounds';
+%stat = %{ $enough_quiet ? $quiet_stat : $all_stat };
+%pass = %{ $enough_quiet ? $quiet_pass : $all_pass };
 
 local $/;
 my $machine = '';
@@ -101,21 +128,41 @@ $/ = "\n";
 
 print "## Machine\n\n```\n$machine```\n\n";
 
+sub print_speed_table {
+    my ($stat) = @_;
+    print "| body | config | rounds | requests/s | ratio | worker CPU µs/req | user | sys | extra µs/req | steal % |\n";
+    print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    for my $size (@sizes) {
+        for my $config (@CONFIGS) {
+            my $s = $stat->{$size}{$config} or next;
+            printf "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
+                $SIZE_NAME{$size} // $size, $config, $s->{rounds},
+                fmt($s->{rps}, '%.0f'), fmt($s->{ratio}, '%.3f'),
+                fmt($s->{cpu}), fmt($s->{user}), fmt($s->{sys}),
+                $config eq 'baseline' ? '' : fmt($s->{extra}), fmt($s->{steal}, '%.1f');
+        }
+    }
+}
+
 print "## Throughput and worker CPU per request\n\n";
 print "Medians over rounds. *ratio*: requests/s over the baseline's in the"
     . " same round; *extra*: worker CPU µs per request minus the baseline's"
-    . " in the same round.\n\n";
-print "| body | config | requests/s | ratio | worker CPU µs/req | user | sys | extra µs/req |\n";
-print "|---|---|---:|---:|---:|---:|---:|---:|\n";
-for my $size (@sizes) {
-    for my $config (@CONFIGS) {
-        my $s = $stat{$size}{$config} or next;
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $SIZE_NAME{$size} // $size,
-            $config, fmt($s->{rps}, '%.0f'), fmt($s->{ratio}, '%.3f'),
-            fmt($s->{cpu}), fmt($s->{user}), fmt($s->{sys}),
-            $config eq 'baseline' ? '' : fmt($s->{extra});
-    }
+    . " in the same round; *steal*: share of the machine's CPU time the"
+    . " hypervisor gave to other guests during the run.\n\n";
+print "### All rounds\n\n";
+print_speed_table($all_stat);
+print "\n### Quiet rounds\n\n";
+print "Only the rounds in which the compared runs (the configuration's and"
+    . " the baseline's) each had at most $STEAL_LIMIT% steal.\n\n";
+if (%$quiet_stat) {
+    print_speed_table($quiet_stat);
+} else {
+    print "None.\n";
 }
+print "\nTargets below are judged on $judged"
+    . ($enough_quiet ? '' : " (fewer than $MIN_QUIET_ROUNDS quiet rounds for some size:"
+                            . " the machine was busy with other guests)")
+    . ".\n\n";
 
 # --- floor ---------------------------------------------------------------
 
@@ -150,6 +197,47 @@ if (%pass) {
         printf "| %s | %s | %s | %s | %s |\n", $SIZE_NAME{$size} // $size,
             fmt($floor{$size}), fmt($pass{$size}{hmac}),
             fmt($stat{$size}{module}{extra}), fmt($pass{$size}{besides});
+    }
+}
+
+# --- profile ---------------------------------------------------------------
+
+sub object_label {
+    my ($dso) = @_;
+    return 'kernel' if $dso =~ /kernel/;
+    return 'module' if $dso =~ /webhook_signature/;
+    return 'libcrypto (SHA-256)' if $dso =~ /^libcrypto/;
+    return 'libc' if $dso =~ /^libc\./;
+    return 'libstdc++' if $dso =~ /^libstdc\+\+/;
+    return 'nginx' if $dso eq 'nginx';
+    return 'other';
+}
+
+my (%prof, %prof_sizes);
+for my $r (rows('profile.tsv')) {
+    $prof{$r->{size}}{object_label($r->{object})}{$r->{config}} += $r->{us_per_req};
+    $prof_sizes{$r->{size}} = 1;
+}
+if (%prof) {
+    my @order = ('kernel', 'nginx', 'libc', 'libcrypto (SHA-256)', 'module', 'libstdc++', 'other');
+    print "\n## Where the worker's CPU goes (perf)\n\n";
+    print "µs per request by shared object, from perf samples of the worker"
+        . " over one run per configuration (not paired over rounds: a"
+        . " snapshot). An object's share moves little with noise elsewhere,"
+        . " so *module* and *libcrypto* show what verifying costs by itself.\n\n";
+    print "| body | object | baseline | module | difference |\n|---|---|---:|---:|---:|\n";
+    for my $size (sort { $a <=> $b } keys %prof_sizes) {
+        my %total;
+        for my $object (@order) {
+            my $c = $prof{$size}{$object} or next;
+            my ($b, $m) = map { $c->{$_} // 0 } qw(baseline module);
+            $total{baseline} += $b;
+            $total{module} += $m;
+            printf "| %s | %s | %.2f | %.2f | %+.2f |\n", $SIZE_NAME{$size} // $size,
+                $object, $b, $m, $m - $b;
+        }
+        printf "| %s | **all** | %.2f | %.2f | %+.2f |\n", $SIZE_NAME{$size} // $size,
+            $total{baseline}, $total{module}, $total{module} - $total{baseline};
     }
 }
 

@@ -15,8 +15,9 @@
 # round.  Measured per run: requests per second and the worker's CPU time
 # per request (from /proc/PID/schedstat over the requests nginx counted;
 # the user/system split from /proc/PID/stat).  Also: the worker's peak
-# RSS with 1 MiB bodies held in memory, the HMAC floor (`openssl speed`), the
-# core alone (bench/core_bench.cpp) and callgrind instructions per request.
+# RSS with 1 MiB bodies held in memory, where the worker's CPU goes by
+# shared object (perf), the HMAC floor (`openssl speed`), the core alone
+# (bench/core_bench.cpp) and callgrind instructions per request.
 #
 # With two or more cores the measured front workers get CPU 1 and wrk and
 # the upstream share CPU 0, so that the worker's CPU time is its own work
@@ -25,7 +26,7 @@
 # Knobs (environment): BENCH_DURATION seconds per run (3), BENCH_ROUNDS (9),
 # BENCH_CONNECTIONS (8), BENCH_SIZES ("1024 65536 1048576"), BENCH_CONFIGS
 # (a subset of "baseline module rotation njs lua"; keep baseline), BENCH_PHASES
-# (a subset of "speed memory floor callgrind"), BENCH_CALLGRIND=0 to skip
+# (a subset of "speed profile memory floor callgrind"), BENCH_CALLGRIND=0 to skip
 # callgrind, BENCH_OUT result folder (build/bench).
 
 set -euo pipefail
@@ -43,7 +44,7 @@ OUT=${BENCH_OUT:-$ROOT/build/bench}
 
 SIZES=(${BENCH_SIZES:-1024 65536 1048576})
 CONFIGS=(${BENCH_CONFIGS:-baseline module rotation njs lua})
-PHASES=" ${BENCH_PHASES:-speed memory floor callgrind} "
+PHASES=" ${BENCH_PHASES:-speed profile memory floor callgrind} "
 SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 LUA_MODULES=/usr/lib/nginx/modules
 TICKS_PER_SECOND=$(getconf CLK_TCK)
@@ -341,30 +342,43 @@ check_verifies() {
     say "$name: signed requests pass, forged and unsigned ones get 401"
 }
 
+# "steal total" in clock ticks over all CPUs, from /proc/stat: the time the
+# hypervisor gave this VM's CPUs to someone else, and all the time (user to
+# steal; guest time is already counted in user).
+machine_ticks() {
+    awk '$1 == "cpu" { total = 0; for (i = 2; i <= 9; i++) total += $i
+                       print $9, total; exit }' /proc/stat
+}
+
 # The worker's time on a CPU in nanoseconds, from the scheduler's own
 # accounting (exact, where /proc/PID/stat counts in clock ticks).
 cpu_ns() {
     awk '{ print $1 }' "/proc/$1/schedstat"
 }
 
-# One wrk run.  Prints "requests rps cpu_us user_us sys_us faults": the
-# worker's CPU time per request (total from schedstat; user and system from
-# /proc/PID/stat, in clock ticks) and its minor page faults per request.
+# One wrk run.  Prints "requests rps cpu_us user_us sys_us faults steal":
+# the worker's CPU time per request (total from schedstat; user and system
+# from /proc/PID/stat, in clock ticks), its minor page faults per request,
+# and the share of the machine's CPU time stolen by the hypervisor during
+# the run (a VM's neighbours at work: such runs are slower for reasons of
+# their own).
 drive() {
     local name=$1 path=$2 body=$3 seconds=$4
-    local port=${PORT[$1]} worker t0 t1 ns0 ns1 n0 n1 out requests
+    local port=${PORT[$1]} worker t0 t1 ns0 ns1 m0 m1 n0 n1 out requests
     local status_errors socket_errors duration
 
     worker=$(worker_pid "$name")
     n0=$(served_requests "$port")
     t0=$(cpu_ticks "$worker")
     ns0=$(cpu_ns "$worker")
+    m0=$(machine_ticks)
 
     out=$(BENCH_BODY_FILE=$body BENCH_SIGNATURE=$(sign "$body") \
           "${CLIENT_CPUS[@]}" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" -s "$BENCH/post.lua" \
               "http://127.0.0.1:$port$path" | grep '^BENCH ') \
         || die "wrk failed against $name"
 
+    m1=$(machine_ticks)
     ns1=$(cpu_ns "$worker")
     t1=$(cpu_ticks "$worker")
     n1=$(served_requests "$port")
@@ -379,13 +393,14 @@ drive() {
     # the status request of n1 is not a benchmark request
     awk -v req="$requests" -v us="$duration" -v served=$((n1 - n0 - 1)) \
         -v t0="$t0" -v t1="$t1" -v hz="$TICKS_PER_SECOND" \
-        -v ns="$((ns1 - ns0))" \
-        'BEGIN { split(t0, a, " "); split(t1, b, " ")
+        -v ns="$((ns1 - ns0))" -v m0="$m0" -v m1="$m1" \
+        'BEGIN { split(t0, a, " "); split(t1, b, " "); split(m0, c, " "); split(m1, d, " ")
                  user = (b[1] - a[1]) * 1e6 / hz / served
                  sys = (b[2] - a[2]) * 1e6 / hz / served
                  faults = (b[3] - a[3]) / served
-                 printf "%d %.1f %.2f %.2f %.2f %.2f\n", req, req / (us / 1e6),
-                        ns / 1e3 / served, user, sys, faults }'
+                 steal = d[2] > c[2] ? (d[1] - c[1]) * 100 / (d[2] - c[2]) : 0
+                 printf "%d %.1f %.2f %.2f %.2f %.2f %.1f\n", req, req / (us / 1e6),
+                        ns / 1e3 / served, user, sys, faults, steal }'
 }
 
 
@@ -406,7 +421,7 @@ round_order() {
 
 phase_speed() {
     local size round name body path result
-    echo "size config round requests rps cpu_us user_us sys_us faults" > "$OUT/speed.tsv"
+    echo "size config round requests rps cpu_us user_us sys_us faults steal" > "$OUT/speed.tsv"
 
     for size in "${SIZES[@]}"; do
         body=$WORK/body.$size
@@ -419,7 +434,7 @@ phase_speed() {
             for name in $(round_order "$round"); do
                 result=$(drive "$name" "$path" "$body" "$DURATION")
                 echo "$size $name $round $result" >> "$OUT/speed.tsv"
-                say "  $size B round $round $name: $result (requests, req/s, worker CPU us/req: total user sys, page faults/req)"
+                say "  $size B round $round $name: $result (requests, req/s, worker CPU us/req: total user sys, page faults/req, steal %)"
             done
         done
     done
@@ -459,6 +474,56 @@ phase_floor() {
         "$BENCH/core_bench.cpp" -lcrypto -o "$OUT/core_bench"
     "$OUT/core_bench" 3 0 "${SIZES[@]}" > "$OUT/core.txt"
     cat "$OUT/core.txt" >&2
+}
+
+# Where the worker's CPU goes, by shared object (the kernel, nginx, libc,
+# libcrypto, the module): perf samples the worker for DURATION seconds in
+# the middle of a wrk run, and each object's share of the worker's CPU time
+# (schedstat) is divided by the requests served meanwhile.  An object's
+# share is little disturbed by noise elsewhere, so this shows what the
+# module's own code costs even when the totals move between runs.
+profile_run() {
+    local name=$1 size=$2 port=${PORT[$1]} body=$WORK/body.$2
+    local path worker wrk_pid n0 n1 ns0 ns1 data=$WORK/perf.$1.$2
+
+    path=$(path_for "$size")
+    worker=$(worker_pid "$name")
+    BENCH_BODY_FILE=$body BENCH_SIGNATURE=$(sign "$body") \
+        "${CLIENT_CPUS[@]}" wrk -t1 -c"$CONNECTIONS" -d"$((DURATION + 2))s" -s "$BENCH/post.lua" \
+            "http://127.0.0.1:$port$path" >/dev/null &
+    wrk_pid=$!
+    sleep 1
+
+    n0=$(served_requests "$port")
+    ns0=$(cpu_ns "$worker")
+    perf record -q -o "$data" -p "$worker" -- sleep "$DURATION" >/dev/null 2>&1 \
+        || { wait "$wrk_pid"; return 1; }
+    ns1=$(cpu_ns "$worker")
+    n1=$(served_requests "$port")
+    wait "$wrk_pid" || true
+
+    # "12.34%  libcrypto.so.3" lines; the status request is not counted
+    perf report -i "$data" --stdio --sort dso -g none 2>/dev/null \
+        | awk -v size="$size" -v name="$name" -v ns="$((ns1 - ns0))" -v served=$((n1 - n0 - 1)) \
+              '$1 ~ /%$/ { pct = $1; sub(/%/, "", pct)
+                          printf "%s %s %s %.3f\n", size, name, $2, pct / 100 * ns / 1e3 / served }'
+    rm -f "$data"
+}
+
+phase_profile() {
+    local size name
+    if ! command -v perf >/dev/null; then
+        say "profile: perf not found, skipped (./build.sh bench installs linux-perf)"
+        return 0
+    fi
+    echo "size config object us_per_req" > "$OUT/profile.tsv"
+    for size in "${SIZES[@]}"; do
+        for name in baseline module; do
+            say "profile: $name, $size-byte bodies"
+            profile_run "$name" "$size" >> "$OUT/profile.tsv" \
+                || { say "profile: perf record failed (perf_event_paranoid?), skipped"; return 0; }
+        done
+    done
 }
 
 # Instructions per request of one nginx process (master_process off) under
@@ -538,7 +603,7 @@ for name in "${CONFIGS[@]}"; do
     check_verifies "$name"
 done
 
-for phase in speed memory floor callgrind; do
+for phase in speed profile memory floor callgrind; do
     [[ $PHASES == *" $phase "* ]] || continue
     [ "$phase" = callgrind ] && [ "$CALLGRIND" = 0 ] && continue
     "phase_$phase"
