@@ -28,9 +28,9 @@ extern "C" {
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
 
 /*
- * A temp-file part is hashed once, front to back, right after nginx wrote
- * it: mapping all its pages at once costs one call where faulting them in
- * costs one fault per 64 KiB (about 17 per MiB).
+ * A temp-file part (of a body read before the module's turn) is hashed
+ * front to back in one go: mapping all its pages at once costs one call
+ * where faulting them in costs one fault per 64 KiB (about 17 per MiB).
  */
 #if (NGX_LINUX && defined MAP_POPULATE)
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS     MAP_POPULATE
@@ -76,6 +76,10 @@ typedef struct {
     unsigned                    body_lost:1;
     /* the failure was answered with an error status, not let through */
     unsigned                    rejected:1;
+    /* the body filter hashes the body as nginx reads it (see below) */
+    unsigned                    streaming:1;
+    unsigned                    stream_failed:1;
+    off_t                       streamed;   /* bytes the body filter hashed */
 } ngx_http_webhook_signature_ctx_t;
 
 
@@ -102,6 +106,11 @@ static ws_result_e ngx_http_webhook_signature_verify_body(
 static ngx_flag_t ngx_http_webhook_signature_body_complete(
     ngx_http_request_t *r, off_t hashed);
 static ws_result_e ngx_http_webhook_signature_body_lost(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ws_result_e ngx_http_webhook_signature_hash_buffers(
+    ngx_http_request_t *r, ngx_http_webhook_signature_ctx_t *ctx,
+    off_t *hashed);
 static ws_result_e ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_webhook_signature_decide(ngx_http_request_t *r,
@@ -259,6 +268,10 @@ ngx_module_t  ngx_http_webhook_signature_module = {
 };
 
 
+static ngx_http_request_body_filter_pt  ngx_http_webhook_signature_next_body_filter;
+
+
+
 static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
 
     { ngx_string("webhook_signature_result"), NULL,
@@ -392,6 +405,14 @@ ngx_http_webhook_signature_start(ngx_http_request_t *r,
         return ngx_http_webhook_signature_decide(r, wlcf, ctx, result);
     }
 
+    /*
+     * Unless something read the body before this access phase (nginx then
+     * hands it over whole), the body filter hashes each buffer as nginx
+     * reads it, while it is still in the CPU cache, and before a large
+     * body goes to a temp file.
+     */
+
+    ctx->streaming = (r->request_body == NULL);
     ctx->reading_body = 1;
 
     rc = ngx_http_read_client_request_body(r,
@@ -580,41 +601,80 @@ ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
 
 
 /*
- * Hashes the body where nginx keeps it: memory buffers in place and
- * temp-file parts mapped from the page cache, which neither copies them nor
- * moves the file offset nginx relies on.  Nothing is copied into one piece.
+ * Hashes a body buffer by buffer on its way to nginx's save filter, in
+ * place.  Only while this module reads the body: for every other request
+ * it is one context lookup per buffer.
  */
+
+static ngx_int_t
+ngx_http_webhook_signature_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                             size;
+    ngx_buf_t                         *b;
+    ngx_chain_t                       *cl;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
+              ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
+
+    if (ctx == NULL || !ctx->streaming || !ctx->reading_body
+        || ctx->stream_failed)
+    {
+        return ngx_http_webhook_signature_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b)) {
+
+            if (ngx_buf_special(b) || b->file_pos == b->file_last) {
+                continue;
+            }
+
+            /* nginx's own filters pass memory only; fail closed */
+
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "webhook signature: request body buffer "
+                          "not in memory");
+            ctx->stream_failed = 1;
+            break;
+        }
+
+        size = b->last - b->pos;
+
+        if (ws_check_update(ctx->check, b->pos, size) != WS_RESULT_OK) {
+            ctx->stream_failed = 1;
+            break;
+        }
+
+        ctx->streamed += size;
+    }
+
+    return ngx_http_webhook_signature_next_body_filter(r, in);
+}
+
 
 static ws_result_e
 ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    off_t         hashed;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-    ws_result_e   result;
+    off_t        hashed;
+    ws_result_e  result;
 
     if (ctx->body_lost || r->request_body == NULL || r->discard_body) {
         return ngx_http_webhook_signature_body_lost(r);
     }
 
-    hashed = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_in_memory(b)) {
-            result = ws_check_update(ctx->check, b->pos, b->last - b->pos);
-            hashed += b->last - b->pos;
-
-        } else if (b->in_file) {
-            result = ngx_http_webhook_signature_hash_file(r, ctx, b);
-            hashed += b->file_last - b->file_pos;
-
-        } else {
-            continue;
+    if (ctx->streaming) {
+        if (ctx->stream_failed) {
+            return WS_RESULT_ERROR;
         }
 
+        hashed = ctx->streamed;
+
+    } else {
+        result = ngx_http_webhook_signature_hash_buffers(r, ctx, &hashed);
         if (result != WS_RESULT_OK) {
             return result;
         }
@@ -625,6 +685,47 @@ ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
     }
 
     return ws_check_finish(ctx->check);
+}
+
+
+/*
+ * A body read before this module's access phase is hashed where nginx
+ * keeps it: memory buffers in place and temp-file parts mapped from the
+ * page cache, which neither copies them nor moves the file offset nginx
+ * relies on.  Nothing is copied into one piece.
+ */
+
+static ws_result_e
+ngx_http_webhook_signature_hash_buffers(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, off_t *hashed)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+    ws_result_e   result;
+
+    *hashed = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            result = ws_check_update(ctx->check, b->pos, b->last - b->pos);
+            *hashed += b->last - b->pos;
+
+        } else if (b->in_file) {
+            result = ngx_http_webhook_signature_hash_file(r, ctx, b);
+            *hashed += b->file_last - b->file_pos;
+
+        } else {
+            continue;
+        }
+
+        if (result != WS_RESULT_OK) {
+            return result;
+        }
+    }
+
+    return WS_RESULT_OK;
 }
 
 
@@ -1346,6 +1447,10 @@ ngx_http_webhook_signature_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_webhook_signature_handler;
+
+    ngx_http_webhook_signature_next_body_filter =
+                                            ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter = ngx_http_webhook_signature_body_filter;
 
     return NGX_OK;
 }

@@ -29,6 +29,16 @@ $h->run(<<"EOF");
                            proxy_pass http://%%UPSTREAM%%; }
         location /max    { client_max_body_size 1k; proxy_pass http://%%UPSTREAM%%; }
         location /plain  { webhook_signature off; proxy_pass http://%%UPSTREAM%%; }
+
+        # The body is read by proxy_pass here (nothing listens on port 1),
+        # then error_page takes the request into a verifying location:
+        # the module gets a body nginx has already read, whole.
+        location /read-first {
+            webhook_signature off;
+            proxy_pass http://127.0.0.1:1;
+            error_page 502 = \@verify-read-body;
+        }
+        location \@verify-read-body { proxy_pass http://%%UPSTREAM%%; }
     }
 EOF
 
@@ -102,6 +112,24 @@ $h->passed_ok(send_body('/nobuf', signed($small), $small, split => ['head']), $s
               'body: proxy_request_buffering off with an async body is verified');
 $h->rejected_ok(send_body('/nobuf', forged($small), $small, split => ['head']), 'mismatch', 'novu',
                 'body: proxy_request_buffering off with a forged body is rejected');
+
+# ------------------------------------------------------------ read before the module's turn
+
+# Usually the module hashes each buffer as nginx reads it; a body something
+# else read first is hashed where nginx left it, memory and temp file.
+$h->passed_ok(send_body('/read-first', signed($small), $small), $small,
+              'read first: a body proxy_pass read before the redirect is verified');
+$h->rejected_ok(send_body('/read-first', forged($small), $small), 'mismatch', 'novu',
+                'read first: a forged body read before the redirect is rejected',
+                upstream_tried => 1);
+$mark = length $h->error_log;
+$h->passed_ok(send_body('/read-first', signed($big), $big, split => ['head']), $big,
+              'read first: a temp-file body read before the redirect is verified');
+like(substr($h->error_log, $mark), qr/a client request body is buffered to a temporary file/,
+     'read first: ... and it was in a temporary file');
+$h->rejected_ok(send_body('/read-first', forged($big), $big), 'mismatch', 'novu',
+                'read first: a forged temp-file body read before the redirect is rejected',
+                upstream_tried => 1);
 
 # ------------------------------------------------------------ chunked
 

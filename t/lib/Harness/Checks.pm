@@ -47,7 +47,7 @@ sub passed_ok {
 # A request the module rejected: status, the exact default JSON body, its
 # Content-Type, nothing upstream, exactly one failure line in the log.
 #   rejected_ok($res, 'mismatch', 'novu', $name, status => 401, level => 'error',
-#               body => 'json' | 'any', report => 0)
+#               body => 'json' | 'any', report => 0, upstream_tried => 0)
 sub rejected_ok {
     my ($self, $res, $result, $scheme, $name, %o) = @_;
     my $status = $o{status} // ($result eq 'no_secret' ? 500 : 401);
@@ -69,9 +69,13 @@ sub failure_logged_ok {
     my ($self, $res, $result, $scheme, $name, %o) = @_;
     my $level = $o{level} // 'error';
     my $ro = $o{report} ? ' \(report only\)' : '';
+    # a request that already went to an upstream keeps nginx's log context
+    # from it: " while sending to client" and the upstream's address
+    my ($action, $upstream) = $o{upstream_tried}
+        ? (' while sending to client', ', upstream: "[^"]*"') : ('', '');
     my @l = $self->failure_lines($res);
     my $ok = is(scalar @l, 1, "$name: one failure line in the error log");
-    like($l[0] // '', qr{ \[\Q$level\E\] \d+#\d+: \*\d+ webhook signature check failed$ro: \Q$result\E \(scheme: \Q$scheme\E\), client: 127\.0\.0\.1, server: [^,]*, request: "[A-Z]+ [^"]*[?&]tid=$res->{tid}(?:&[^"]*)? HTTP/[\d.]+", host: "[^"]*"},
+    like($l[0] // '', qr{ \[\Q$level\E\] \d+#\d+: \*\d+ webhook signature check failed$ro: \Q$result\E \(scheme: \Q$scheme\E\)$action, client: 127\.0\.0\.1, server: [^,]*, request: "[A-Z]+ [^"]*[?&]tid=$res->{tid}(?:&[^"]*)? HTTP/[\d.]+"$upstream, host: "[^"]*"},
          "$name: logged '$result (scheme: $scheme)' at [$level] with request context") or $ok = 0;
     diag(join '', @l) unless $ok;
     return $ok;
