@@ -84,10 +84,12 @@ configure_nginx() {
 
     if [ "$src" = "$DEBIAN_SRC" ]; then
         # Debian's own configure flags plus --with-compat make the module's
-        # signature match the packaged nginx binary.
+        # signature match the packaged nginx binary.  Linked, as Debian links
+        # nginx, with full RELRO (-z now): symbols are bound once in the
+        # master, not lazily in every worker.
         (cd "$src" && . ./conf_flags && ./configure \
             --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS) $extra" \
-            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC $extra" \
+            --with-ld-opt="$(DEB_BUILD_MAINT_OPTIONS=hardening=+bindnow dpkg-buildflags --get LDFLAGS) -fPIC $extra" \
             "${NGX_CONF_FLAGS[@]}" \
             --add-dynamic-module="$ROOT" --builddir="$objs") >"$objs.configure.log" 2>&1
     else
@@ -112,7 +114,8 @@ build_module() {
 
     mkdir -p "$objs"
     if [ ! -f "$objs/Makefile" ] || [ "$(cat "$objs/.source" 2>/dev/null)" != "$src $extra" ] \
-        || [ "$ROOT/config" -nt "$objs/Makefile" ] || [ "$ROOT/config.make" -nt "$objs/Makefile" ]
+        || [ "$ROOT/config" -nt "$objs/Makefile" ] || [ "$ROOT/config.make" -nt "$objs/Makefile" ] \
+        || [ "$ROOT/build.sh" -nt "$objs/Makefile" ]
     then
         say "configuring nginx from $src"
         configure_nginx "$src" "$objs" "$extra"

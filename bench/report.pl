@@ -243,35 +243,57 @@ if (%prof) {
 
 # --- memory --------------------------------------------------------------
 
-# median peak over the repeats, per configuration
+# median peak over the repeats, per configuration and number of connections
 my (%mem, %peaks, %anon);
 for my $r (rows('memory.tsv')) {
-    push @{$peaks{$r->{config}}}, $r->{peak_rss_kb};
-    push @{$anon{$r->{config}}}, $r->{peak_rss_kb} - $r->{rss_file_kb};
-    $mem{$r->{config}} = { connections => $r->{connections} };
+    push @{$peaks{$r->{connections}}{$r->{config}}}, $r->{peak_rss_kb};
+    push @{$anon{$r->{connections}}{$r->{config}}}, $r->{peak_rss_kb} - $r->{rss_file_kb};
 }
-for (keys %peaks) {
-    $mem{$_}{peak_rss_kb} = median(@{$peaks{$_}});
-    $mem{$_}{anon_kb} = median(@{$anon{$_}});
+for my $c (keys %peaks) {
+    for my $config (keys %{$peaks{$c}}) {
+        $mem{$c}{$config} = { peak_rss_kb => median(@{$peaks{$c}{$config}}),
+                              anon_kb => median(@{$anon{$c}{$config}}) };
+    }
 }
+my @levels = sort { $a <=> $b } keys %mem;
+
+# KiB over the baseline at a number of connections: VmHWM and anonymous
+sub over_baseline {
+    my ($c, $config) = @_;
+    my ($m, $b) = ($mem{$c}{$config}, $mem{$c}{baseline});
+    return unless $m && $b;
+    return ($m->{peak_rss_kb} - $b->{peak_rss_kb}, $m->{anon_kb} - $b->{anon_kb});
+}
+
 if (%mem) {
     print "\n## Peak RSS of the worker, 1 MiB bodies in memory\n\n";
     print "Median of the repeats; each starts a fresh worker. *anonymous*:"
         . " VmHWM minus the file-backed pages (RssFile: code of nginx and of"
         . " the libraries it touched, shared with every other process), i.e."
-        . " the peak of request memory.\n\n";
-    print "| config | VmHWM KiB | over baseline KiB | per connection KiB | anonymous peak KiB | over baseline KiB | per connection KiB |\n";
-    print "|---|---:|---:|---:|---:|---:|---:|\n";
+        . " the peak of request memory. *growth per connection*: how much"
+        . " more the excess over the baseline is at the higher number of"
+        . " connections, per added connection; a copy of each body would"
+        . " make it about 1024 KiB.\n\n";
+    print "| config | connections | VmHWM KiB | over baseline KiB | anonymous peak KiB | over baseline KiB |\n";
+    print "|---|---:|---:|---:|---:|---:|\n";
     for my $config (@CONFIGS) {
-        my $m = $mem{$config} or next;
-        my $over = $m->{peak_rss_kb} - $mem{baseline}{peak_rss_kb};
-        my $over_anon = $m->{anon_kb} - $mem{baseline}{anon_kb};
-        my $base = $config eq 'baseline';
-        printf "| %s | %d | %s | %s | %d | %s | %s |\n", $config, $m->{peak_rss_kb},
-            $base ? '' : $over,
-            $base ? '' : sprintf('%.1f', $over / $m->{connections}),
-            $m->{anon_kb}, $base ? '' : $over_anon,
-            $base ? '' : sprintf('%.1f', $over_anon / $m->{connections});
+        for my $c (@levels) {
+            my $m = $mem{$c}{$config} or next;
+            my @over = $config eq 'baseline' ? ('', '') : over_baseline($c, $config);
+            printf "| %s | %d | %d | %s | %d | %s |\n", $config, $c,
+                $m->{peak_rss_kb}, $over[0], $m->{anon_kb}, $over[1];
+        }
+    }
+    if (@levels == 2) {
+        my ($lo, $hi) = @levels;
+        print "\n| config | VmHWM excess growth per connection KiB | anonymous excess growth per connection KiB |\n";
+        print "|---|---:|---:|\n";
+        for my $config (grep { $_ ne 'baseline' } @CONFIGS) {
+            my @l = over_baseline($lo, $config) or next;
+            my @h = over_baseline($hi, $config) or next;
+            printf "| %s | %.1f | %.1f |\n", $config,
+                ($h[0] - $l[0]) / ($hi - $lo), ($h[1] - $l[1]) / ($hi - $lo);
+        }
     }
 }
 
@@ -322,12 +344,11 @@ if (my $s = $stat{1024}{module}) {
             fmt($s->{extra}), fmt($best), $best / 8, verdict($s->{extra} <= $best / 8);
     }
 }
-if ($mem{module} && $mem{baseline}) {
-    my $over = $mem{module}{peak_rss_kb} - $mem{baseline}{peak_rss_kb};
-    my $over_anon = $mem{module}{anon_kb} - $mem{baseline}{anon_kb};
-    my $limit = 64 * $mem{module}{connections};
-    printf "- peak RSS (VmHWM) over baseline %d KiB, limit 64 KiB x %d connections = %d KiB: %s\n",
-        $over, $mem{module}{connections}, $limit, verdict($over <= $limit);
-    printf "- anonymous peak (VmHWM - RssFile) over baseline %d KiB, same limit: %s\n",
-        $over_anon, verdict($over_anon <= $limit);
+for my $c (@levels) {
+    my ($over, $over_anon) = over_baseline($c, 'module') or next;
+    my $limit = 64 * $c;
+    printf "- peak RSS (VmHWM) over baseline at %d connections %d KiB, limit 64 KiB x %d = %d KiB: %s\n",
+        $c, $over, $c, $limit, verdict($over <= $limit);
+    printf "- anonymous peak over baseline at %d connections %d KiB, same limit: %s\n",
+        $c, $over_anon, verdict($over_anon <= $limit);
 }

@@ -442,17 +442,22 @@ phase_speed() {
 
 # Peak RSS of a fresh worker after a run of 1 MiB bodies held in memory;
 # a peak depends on how requests happened to overlap, so it is repeated.
+# At CONNECTIONS and at four times as many: what grows with the number of
+# requests in flight (a copy of the body would) shows apart from what a
+# worker pays once (the code it maps).
 phase_memory() {
-    local name round body=$WORK/body.1048576
+    local name round connections body=$WORK/body.1048576
     echo "config round peak_rss_kb rss_file_kb connections" > "$OUT/memory.tsv"
-    say "memory: 1 MiB bodies in memory, $CONNECTIONS connections"
-    for round in $(seq "$MEMORY_REPEATS"); do
-        for name in "${CONFIGS[@]}"; do
-            stop_nginx "$name"
-            start_nginx "$name"
-            drive "$name" /mem/hook "$body" "$DURATION" >/dev/null
-            echo "$name $round $(peak_rss_kb "$(worker_pid "$name")") $CONNECTIONS" \
-                >> "$OUT/memory.tsv"
+    for connections in "$CONNECTIONS" $((4 * CONNECTIONS)); do
+        say "memory: 1 MiB bodies in memory, $connections connections"
+        for round in $(seq "$MEMORY_REPEATS"); do
+            for name in "${CONFIGS[@]}"; do
+                stop_nginx "$name"
+                start_nginx "$name"
+                CONNECTIONS=$connections drive "$name" /mem/hook "$body" "$DURATION" >/dev/null
+                echo "$name $round $(peak_rss_kb "$(worker_pid "$name")") $connections" \
+                    >> "$OUT/memory.tsv"
+            done
         done
     done
 }
