@@ -271,7 +271,6 @@ ngx_module_t  ngx_http_webhook_signature_module = {
 static ngx_http_request_body_filter_pt  ngx_http_webhook_signature_next_body_filter;
 
 
-
 static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
 
     { ngx_string("webhook_signature_result"), NULL,
