@@ -321,11 +321,6 @@ for my $size (@sizes) {
         $SIZE_NAME{$size}, fmt($s->{extra}), $floor{$size}, $limit,
         verdict($s->{extra} <= $limit);
 }
-for my $size (sort { $a <=> $b } keys %pass) {
-    printf "- %s: module's extra CPU besides one HMAC pass in the worker %s µs/req, limit 2 µs: %s\n",
-        $SIZE_NAME{$size}, fmt($pass{$size}{besides}),
-        verdict($pass{$size}{besides} <= 2);
-}
 if (my $s = $stat{1024}{module}) {
     printf "- 1 KiB throughput ratio %s, limit 0.95: %s\n", fmt($s->{ratio}, '%.3f'),
         verdict($s->{ratio} >= 0.95);
