@@ -157,7 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
 
     std::vector<ws_key_t *> prekeyed = prekey(in);
     Outcome split = verify(in, in.splits, prekeyed);
-    Outcome again = verify(in, in.splits, prekeyed);   // a key's reused context
+    Outcome again = verify(in, in.splits, prekeyed);   // the same keys again
     Outcome whole = verify(in, {}, {});
     for (ws_key_t *key : prekeyed) {
         ws_key_destroy(key);

@@ -78,7 +78,10 @@ bool HmacKey::init(std::string_view secret)
 
 HmacSha256::~HmacSha256()
 {
-    wipe();
+    // finish() and moves have wiped the states already
+    if (running_) {
+        wipe();
+    }
 }
 
 HmacSha256::HmacSha256(HmacSha256 &&other) noexcept

@@ -84,7 +84,7 @@ static void test_wrong_keyed_secret_mismatches(void **state)
 }
 
 /* One key, check after check: each starts from the keyed state. */
-static void test_reused_context_starts_clean(void **state)
+static void test_key_serves_checks_in_a_row(void **state)
 {
     int i;
     ws_key_t *key = ws_key_create(ws_s(SECRET));
@@ -303,7 +303,7 @@ int main(void)
         cmocka_unit_test(test_create_rejects_empty_secret),
         cmocka_unit_test(test_keyed_secret_verifies),
         cmocka_unit_test(test_wrong_keyed_secret_mismatches),
-        cmocka_unit_test(test_reused_context_starts_clean),
+        cmocka_unit_test(test_key_serves_checks_in_a_row),
         cmocka_unit_test(test_abandoned_check_leaves_no_state),
         cmocka_unit_test(test_overlapping_checks),
         cmocka_unit_test(test_keyed_and_plain_secrets_mix),
