@@ -80,7 +80,8 @@ ws_result_e verify_once(const std::string &header, const std::string &body,
 
     ws_result_e result = ws_check_headers(check, now, 300000);
     if (result == WS_RESULT_OK) {
-        result = ws_check_begin_keyed(check, &secret, &key, 1);
+        ws_secret_t prepared = {secret, key};
+        result = ws_check_begin_secrets(check, &prepared, 1);
     }
     if (result == WS_RESULT_OK) {
         result = ws_check_update(check, body.data(), body.size());

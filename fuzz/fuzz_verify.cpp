@@ -67,6 +67,17 @@ std::vector<ws_key_t *> prekey(const fuzz::Input &in)
     return keys;
 }
 
+// The one array of prepared secrets the glue hands to the core.
+std::vector<ws_secret_t> prepared(const std::vector<ws_bytes_t> &values,
+                                  const std::vector<ws_key_t *> &keys)
+{
+    std::vector<ws_secret_t> secrets;
+    for (std::size_t i = 0; i < values.size(); i++) {
+        secrets.push_back({values[i], keys[i]});
+    }
+    return secrets;
+}
+
 Outcome verify(const fuzz::Input &in, const std::vector<std::size_t> &cuts,
                const std::vector<ws_key_t *> &prekeyed)
 {
@@ -83,8 +94,8 @@ Outcome verify(const fuzz::Input &in, const std::vector<std::size_t> &cuts,
     if (r == WS_RESULT_OK) {
         r = prekeyed.empty()
             ? ws_check_begin(check, keys.data(), keys.size())
-            : ws_check_begin_keyed(check, keys.data(), prekeyed.data(),
-                                   keys.size());
+            : ws_check_begin_secrets(check, prepared(keys, prekeyed).data(),
+                                     keys.size());
     }
     if (r == WS_RESULT_OK) {
         r = feed(check, in.body, cuts);

@@ -160,14 +160,14 @@ void ws_key_destroy(ws_key_t *key)
     delete key;
 }
 
-ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
-    size_t n)
-{
-    return ws_check_begin_keyed(check, secrets, nullptr, n);
-}
+}  // extern "C"
 
-ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
-    ws_key_t *const *keys, size_t n)
+// Both entry points key the MACs the same way; a secret comes either as
+// bytes or as a prepared key.
+namespace {
+
+template <typename SecretAt>
+ws_result_e begin_check(ws_check_t *check, size_t n, SecretAt secret_at)
 {
     if (check->scheme == nullptr) {
         return WS_RESULT_ERROR;
@@ -176,8 +176,8 @@ ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
         return WS_RESULT_NO_SECRET;
     }
     for (size_t i = 0; i < n; i++) {
-        bool keyed = keys != nullptr && keys[i] != nullptr;
-        if (!keyed && secrets[i].len == 0) {
+        ws_secret_t secret = secret_at(i);
+        if (secret.key == nullptr && secret.value.len == 0) {
             return WS_RESULT_NO_SECRET;
         }
     }
@@ -185,11 +185,11 @@ ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
     try {
         check->macs.clear();
         check->macs.resize(n);
-
         for (size_t i = 0; i < n; i++) {
-            bool ok = (keys != nullptr && keys[i] != nullptr)
-                      ? check->macs[i].init(keys[i]->hmac)
-                      : check->macs[i].init(view(secrets[i]));
+            ws_secret_t secret = secret_at(i);
+            bool ok = secret.key != nullptr
+                      ? check->macs[i].init(secret.key->hmac)
+                      : check->macs[i].init(view(secret.value));
             if (!ok) {
                 return WS_RESULT_ERROR;
             }
@@ -200,10 +200,27 @@ ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
             }
         }
         return WS_RESULT_OK;
-
     } catch (...) {
         return WS_RESULT_ERROR;
     }
+}
+
+}  // namespace
+
+extern "C" {
+
+ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
+    size_t n)
+{
+    return begin_check(check, n, [secrets](size_t i) {
+        return ws_secret_t{secrets[i], nullptr};
+    });
+}
+
+ws_result_e ws_check_begin_secrets(ws_check_t *check,
+    const ws_secret_t *secrets, size_t n)
+{
+    return begin_check(check, n, [secrets](size_t i) { return secrets[i]; });
 }
 
 ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len)

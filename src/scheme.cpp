@@ -88,8 +88,8 @@ ws_result_e parse_novu(const Scheme &scheme, const RequestHeaders &headers,
     return parse_timestamped_header(field->value, out);
 }
 
-// NotifyKit: the signature header and X-Webhook-Timestamp come as a pair,
-// and the "t" inside the signature must repeat the timestamp exactly.
+// NotifyKit: X-Webhook-Timestamp must come with the signature header, and
+// the "t" inside the signature must repeat the timestamp exactly.
 ws_result_e parse_notifykit(const Scheme &scheme,
                             const RequestHeaders &headers,
                             ParsedSignature &out)
@@ -97,10 +97,11 @@ ws_result_e parse_notifykit(const Scheme &scheme,
     const HeaderField &signature = headers.get(scheme.signature_header);
     const HeaderField &timestamp = headers.get(scheme.timestamp_header);
 
-    if (!signature.present() && !timestamp.present()) {
+    // the signature header decides "missing", as for every scheme
+    if (!signature.present()) {
         return WS_RESULT_MISSING;
     }
-    if (!signature.present() || !timestamp.present()
+    if (!timestamp.present()
         || signature.repeated() || timestamp.repeated())
     {
         return WS_RESULT_MALFORMED;

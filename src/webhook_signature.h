@@ -89,11 +89,22 @@ ws_key_t *ws_key_create(ws_bytes_t secret);
 void ws_key_destroy(ws_key_t *key);
 
 /*
- * As ws_check_begin(), where each secret may come pre-keyed: when keys is
- * not NULL and keys[i] is, secrets[i] is not read (it may be empty).
+ * A secret as the glue prepares it when the configuration loads: its bytes,
+ * and its key when it is known then (NULL for a secret from a variable,
+ * whose value is filled in per request).
  */
-ws_result_e ws_check_begin_keyed(ws_check_t *check, const ws_bytes_t *secrets,
-    ws_key_t *const *keys, size_t n);
+typedef struct {
+    ws_bytes_t       value;
+    const ws_key_t  *key;
+} ws_secret_t;
+
+/*
+ * As ws_check_begin(), with one array of prepared secrets: where
+ * secrets[i].key is not NULL, secrets[i].value is not read (it may be
+ * empty).  The array is read during the call only.
+ */
+ws_result_e ws_check_begin_secrets(ws_check_t *check,
+    const ws_secret_t *secrets, size_t n);
 
 /* Feeds body bytes to every running MAC; may be called any number of times. */
 ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len);

@@ -377,4 +377,22 @@ static inline void prng_fill(prng_t *r, unsigned char *buf, size_t len)
     }
 }
 
+/*
+ * ws_check_begin_secrets() from the parallel arrays the tests keep:
+ * keys[i] (may be NULL) with secrets[i].
+ */
+static inline ws_result_e begin_keyed(ws_check_t *check,
+    const ws_bytes_t *secrets, ws_key_t *const *keys, size_t n)
+{
+    ws_secret_t prepared[16];
+    size_t      i;
+
+    assert_true(n <= sizeof(prepared) / sizeof(prepared[0]));
+    for (i = 0; i < n; i++) {
+        prepared[i].value = secrets[i];
+        prepared[i].key = keys != NULL ? keys[i] : NULL;
+    }
+    return ws_check_begin_secrets(check, prepared, n);
+}
+
 #endif /* WS_TEST_HELPERS_H */

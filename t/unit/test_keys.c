@@ -28,7 +28,7 @@ static ws_result_e run_keyed(const hdr_t *hdrs, const char *body,
     ws_check_t *check = new_check(WS_SCHEME_NOVU, hdrs, 1);
 
     assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
-    result = ws_check_begin_keyed(check, secrets, keys, n);
+    result = begin_keyed(check, secrets, keys, n);
     if (result == WS_RESULT_OK) {
         result = ws_check_update(check, body, strlen(body));
     }
@@ -117,7 +117,7 @@ static void test_abandoned_check_leaves_no_state(void **state)
         ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
 
         assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
-        assert_result(ws_check_begin_keyed(check, &none, &key, 1),
+        assert_result(begin_keyed(check, &none, &key, 1),
                       WS_RESULT_OK);
         assert_result(ws_check_update(check, "{\"a\"", 4), WS_RESULT_OK);
         ws_check_destroy(check);
@@ -147,7 +147,7 @@ static void test_overlapping_checks(void **state)
         checks[i] = new_check(WS_SCHEME_NOVU, novu_a1, 1);
         assert_result(ws_check_headers(checks[i], NOW_MS, TOL_5M),
                       WS_RESULT_OK);
-        assert_result(ws_check_begin_keyed(checks[i], &none, &key, 1),
+        assert_result(begin_keyed(checks[i], &none, &key, 1),
                       WS_RESULT_OK);
     }
     /* interleaved: each body in two halves, all first halves first */
@@ -287,7 +287,7 @@ static void test_key_destroyed_after_begin(void **state)
     (void) state;
     assert_non_null(key);
     assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
-    assert_result(ws_check_begin_keyed(check, &none, &key, 1), WS_RESULT_OK);
+    assert_result(begin_keyed(check, &none, &key, 1), WS_RESULT_OK);
     ws_key_destroy(key);
 
     assert_result(ws_check_update(check, BODY_A1, strlen(BODY_A1)),
