@@ -1,7 +1,15 @@
 /*
  * ngx_http_webhook_signature_module: verifies webhook HMAC signatures
- * (Novu's Novu-Signature, NotifyKit's X-Webhook-Signature) in the access
- * phase, before the request reaches an upstream.
+ * (Novu's Novu-Signature, NotifyKit's X-Webhook-Signature) before the
+ * request reaches an upstream.
+ *
+ * The check runs in the precontent phase: after nginx's own access checks
+ * (allow/deny, auth_basic, auth_request), which are cheaper and decide
+ * among themselves under "satisfy", and before try_files and mirror.
+ * A request it rejects is never handed to a content handler (proxy_pass,
+ * fastcgi_pass, ...) in any location nginx takes it to afterwards: every
+ * location's content handler is wrapped by a guard when the configuration
+ * loads.
  *
  * The glue only translates: request headers, secrets and body buffers go to
  * the verification core (src/webhook_signature.h), its verdict comes back
@@ -24,13 +32,21 @@ extern "C" {
 /* webhook_signature_tolerance off */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE  ((ngx_msec_t) -2)
 
-/* a secret file larger than this is a mistake, not a key */
+/* a secret file larger than this (once stripped) is a mistake, not a key */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
 
 /*
- * A temp-file part (of a body read before the module's turn) is hashed
- * front to back in one go: mapping all its pages at once costs one call
- * where faulting them in costs one fault per 64 KiB (about 17 per MiB).
+ * A body nginx read before the module's turn is hashed in slices of about
+ * this much MAC work (bytes times secrets) per event-loop turn, so that one
+ * large body keeps no other request on the worker waiting for long.
+ */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_SLICE         (1024 * 1024)
+#define NGX_HTTP_WEBHOOK_SIGNATURE_MIN_SLICE     (64 * 1024)
+
+/*
+ * A temp-file slice is hashed front to back in one go: mapping all its
+ * pages at once costs one call where faulting them in costs one fault per
+ * 64 KiB.
  */
 #if (NGX_LINUX && defined MAP_POPULATE)
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS     MAP_POPULATE
@@ -39,47 +55,58 @@ extern "C" {
 #endif
 
 
-
-/*
- * A secret without variables (a literal, file= or env=) is also keyed once
- * here, so requests skip keying a MAC: that costs more than hashing a small
- * body.
- */
-typedef struct {
-    ngx_http_complex_value_t    value;
-    ws_key_t                   *key;        /* NULL: has variables */
-} ngx_http_webhook_signature_secret_t;
+/* where the main request's body is, as far as the check is concerned */
+typedef enum {
+    NGX_HTTP_WEBHOOK_SIGNATURE_BODY_UNREAD = 0,
+    /* nginx reads it; the body filter hashes each buffer on the way */
+    NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READING,
+    /* nginx had read it before: hashed in slices between events */
+    NGX_HTTP_WEBHOOK_SIGNATURE_BODY_HASHING,
+    NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ,
+    /* nginx gave up on it (e.g. 413) while the module waited for it */
+    NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST
+} ngx_http_webhook_signature_body_e;
 
 
 typedef struct {
     ngx_uint_t                  scheme;     /* ws_scheme_e */
-    ngx_array_t                *secrets;    /* of ..._secret_t */
+    /*
+     * Prepared when the configuration loads, handed to the core as is: a
+     * literal, file= or env= secret is keyed once here, because keying a
+     * MAC costs more than hashing a small body.
+     */
+    ngx_array_t                *secrets;    /* of ws_secret_t */
+    /* parallel to secrets, NULL where known; NULL if none has a variable */
+    ngx_array_t                *variables;  /* of ngx_http_complex_value_t * */
     ngx_msec_t                  tolerance;
     ngx_uint_t                  mode;
     ngx_int_t                   status;
     ngx_uint_t                  log_level;
+    /* this location's own content handler, behind the guard */
+    ngx_http_handler_pt         content_handler;
 } ngx_http_webhook_signature_loc_conf_t;
 
 
 /*
  * One per main request.  It outlives internal redirects (which zero r->ctx)
- * because it is also reachable through its request pool cleanup.
+ * because it is also reachable through its request pool cleanup; only
+ * ngx_http_webhook_signature_get_ctx() looks for it there.
  */
 typedef struct {
     ws_check_t                 *check;
     ws_result_e                 result;     /* WS_RESULT_NONE: not decided */
-
-    /* between ngx_http_read_client_request_body() and its body handler */
-    unsigned                    reading_body:1;
-    unsigned                    body_read:1;
-    /* nginx gave up on the body (e.g. 413) while the module waited for it */
-    unsigned                    body_lost:1;
-    /* the failure was answered with an error status, not let through */
-    unsigned                    rejected:1;
-    /* the body filter hashes the body as nginx reads it (see below) */
-    unsigned                    streaming:1;
-    unsigned                    stream_failed:1;
-    off_t                       streamed;   /* bytes the body filter hashed */
+    ngx_http_webhook_signature_body_e  body;
+    /* the status the request was rejected with; 0: not rejected */
+    ngx_uint_t                  rejected;
+    size_t                      nsecrets;
+    /* the body filter hashes the body as nginx reads it */
+    unsigned                    hash_in_filter:1;
+    unsigned                    hash_failed:1;
+    off_t                       hashed;     /* body bytes hashed */
+    /* the next slice of a body read before: its buffer and offset in it */
+    ngx_chain_t                *slice;
+    off_t                       slice_offset;
+    ngx_event_t                 slice_event;
 } ngx_http_webhook_signature_ctx_t;
 
 
@@ -91,7 +118,7 @@ static ngx_int_t ngx_http_webhook_signature_start(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf);
 static ngx_http_webhook_signature_ctx_t *ngx_http_webhook_signature_create_ctx(
     ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf);
-static ngx_http_webhook_signature_ctx_t *ngx_http_webhook_signature_find_ctx(
+static ngx_http_webhook_signature_ctx_t *ngx_http_webhook_signature_get_ctx(
     ngx_http_request_t *r);
 static void ngx_http_webhook_signature_cleanup(void *data);
 static ws_result_e ngx_http_webhook_signature_check_headers(
@@ -101,18 +128,20 @@ static ws_result_e ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx);
 static void ngx_http_webhook_signature_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static void ngx_http_webhook_signature_slice_handler(ngx_event_t *ev);
+static void ngx_http_webhook_signature_hash_slice(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx);
+static ws_result_e ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b, off_t offset,
+    size_t size);
+static void ngx_http_webhook_signature_body_done(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx);
 static ws_result_e ngx_http_webhook_signature_verify_body(
     ngx_http_request_t *r, ngx_http_webhook_signature_ctx_t *ctx);
 static ngx_flag_t ngx_http_webhook_signature_body_complete(
     ngx_http_request_t *r, off_t hashed);
-static ws_result_e ngx_http_webhook_signature_body_lost(ngx_http_request_t *r);
-static ngx_int_t ngx_http_webhook_signature_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
-static ws_result_e ngx_http_webhook_signature_hash_buffers(
-    ngx_http_request_t *r, ngx_http_webhook_signature_ctx_t *ctx,
-    off_t *hashed);
-static ws_result_e ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
-    ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b);
 static ngx_int_t ngx_http_webhook_signature_decide(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result);
@@ -120,6 +149,8 @@ static ngx_int_t ngx_http_webhook_signature_reject(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ngx_uint_t status);
 static ngx_flag_t ngx_http_webhook_signature_has_error_page(
     ngx_http_request_t *r, ngx_uint_t status);
+static ngx_int_t ngx_http_webhook_signature_content_guard(
+    ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_webhook_signature_result_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -134,12 +165,16 @@ static void ngx_http_webhook_signature_set_variable(
 
 static char *ngx_http_webhook_signature_secret(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_http_complex_value_t **cv);
+static ngx_flag_t ngx_http_webhook_signature_name_char(u_char c,
+    ngx_flag_t first);
 static ngx_int_t ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf,
     ngx_str_t *path, ngx_str_t *secret);
 static ngx_int_t ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf,
     ngx_str_t *name, ngx_str_t *secret);
 static ngx_int_t ngx_http_webhook_signature_key_secret(ngx_conf_t *cf,
-    ngx_http_webhook_signature_secret_t *secret);
+    ws_secret_t *secret);
 static void ngx_http_webhook_signature_destroy_key(void *data);
 static char *ngx_http_webhook_signature_tolerance(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -290,9 +325,9 @@ static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
 
 
 /*
- * The access handler runs once on entry and once more after the body has
- * been read (the mirror module's pattern), and again in any location an
- * internal redirect leads to.
+ * The precontent handler runs once on entry, once more when the body has
+ * been read and hashed (the mirror module's pattern), and again in any
+ * location an internal redirect leads to.
  */
 
 static ngx_int_t
@@ -305,61 +340,47 @@ ngx_http_webhook_signature_handler(ngx_http_request_t *r)
                ngx_http_get_module_loc_conf(r,
                                           ngx_http_webhook_signature_module));
 
-    /*
-     * Subrequests never reach the access phase (it is skipped for them);
-     * the test keeps it so should that ever change.
-     */
+    /* subrequests (auth_request, SSI, mirror) are never checked */
 
     if (wlcf->scheme == WS_SCHEME_OFF || r != r->main) {
         return NGX_DECLINED;
     }
 
-    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
-              ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
+    ctx = ngx_http_webhook_signature_get_ctx(r);
 
     if (ctx == NULL) {
-        ctx = ngx_http_webhook_signature_find_ctx(r);
-
-        if (ctx == NULL) {
-            return ngx_http_webhook_signature_start(r, wlcf);
-        }
-
-        /* an internal redirect brought the request here */
-
-        ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
-
-        if (ctx->reading_body) {
-            /* nginx gave up reading the body (e.g. 413) and redirected */
-            ctx->reading_body = 0;
-            ctx->body_read = 1;
-            ctx->body_lost = 1;
-        }
-    }
-
-    if (ctx->reading_body) {
-        return NGX_DONE;
+        return ngx_http_webhook_signature_start(r, wlcf);
     }
 
     if (ctx->result != WS_RESULT_NONE) {
         return ngx_http_webhook_signature_verdict(r, wlcf, ctx);
     }
 
-    if (ctx->body_read) {
+    switch (ctx->body) {
+
+    case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ:
         return ngx_http_webhook_signature_decide(r, wlcf, ctx,
                           ngx_http_webhook_signature_verify_body(r, ctx));
+
+    case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST:
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webhook signature: request body was discarded");
+        return ngx_http_webhook_signature_decide(r, wlcf, ctx,
+                                                 WS_RESULT_MISMATCH);
+
+    default:
+        /* the body handler or the slice handler resumes the phases */
+        return NGX_DONE;
     }
-
-    /* not reached: without a verdict the body is always being read */
-
-    return NGX_DECLINED;
 }
 
 
 /*
  * A verdict stands for the whole main request, across internal redirects.
- * A rejected request is on its way to its error page, which is served; a
- * failure let through by a report-only location is enforced by the first
- * enforcing location the request is redirected into.
+ * A rejected request is on its way to its error page, which is served (the
+ * content guard keeps it from any upstream); a failure let through by a
+ * report-only location is enforced by the first enforcing location the
+ * request is redirected into.
  */
 
 static ngx_int_t
@@ -367,11 +388,9 @@ ngx_http_webhook_signature_verdict(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    if (ctx->result == WS_RESULT_OK) {
-        return NGX_OK;
-    }
-
-    if (ctx->rejected || wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT) {
+    if (ctx->result == WS_RESULT_OK || ctx->rejected
+        || wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT)
+    {
         return NGX_DECLINED;
     }
 
@@ -405,14 +424,14 @@ ngx_http_webhook_signature_start(ngx_http_request_t *r,
     }
 
     /*
-     * Unless something read the body before this access phase (nginx then
-     * hands it over whole), the body filter hashes each buffer as nginx
-     * reads it, while it is still in the CPU cache, and before a large
-     * body goes to a temp file.
+     * Unless nginx read the body before this phase (it then hands it over
+     * whole, to be hashed in slices), the body filter hashes each buffer as
+     * nginx reads it, while it is still in the CPU cache, and before a
+     * large body goes to a temp file.
      */
 
-    ctx->streaming = (r->request_body == NULL);
-    ctx->reading_body = 1;
+    ctx->hash_in_filter = (r->request_body == NULL);
+    ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READING;
 
     rc = ngx_http_read_client_request_body(r,
                                      ngx_http_webhook_signature_body_handler);
@@ -456,27 +475,45 @@ ngx_http_webhook_signature_create_ctx(ngx_http_request_t *r,
 }
 
 
+/*
+ * The request's context, restored after an internal redirect or a named
+ * location (both zero r->ctx and set r->internal) from its pool cleanup.
+ * A body still being read then was given up by nginx (e.g. a 413 while
+ * reading, then error_page): the read will not complete.
+ */
+
 static ngx_http_webhook_signature_ctx_t *
-ngx_http_webhook_signature_find_ctx(ngx_http_request_t *r)
+ngx_http_webhook_signature_get_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t                *cln;
     ngx_http_webhook_signature_ctx_t  *ctx;
 
     ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
               ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
-    if (ctx != NULL) {
+
+    if (ctx != NULL || !r->internal) {
         return ctx;
     }
 
-    /* after an internal redirect r->ctx is zeroed; the pool still has it */
-
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
         if (cln->handler == ngx_http_webhook_signature_cleanup) {
-            return static_cast<ngx_http_webhook_signature_ctx_t *>(cln->data);
+            break;
         }
     }
 
-    return NULL;
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(cln->data);
+
+    ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
+
+    if (ctx->body == NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READING) {
+        ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST;
+    }
+
+    return ctx;
 }
 
 
@@ -485,6 +522,10 @@ ngx_http_webhook_signature_cleanup(void *data)
 {
     ngx_http_webhook_signature_ctx_t *ctx =
         static_cast<ngx_http_webhook_signature_ctx_t *>(data);
+
+    if (ctx->slice_event.posted) {
+        ngx_delete_posted_event(&ctx->slice_event);
+    }
 
     ws_check_destroy(ctx->check);
 }
@@ -530,72 +571,86 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
 }
 
 
+/*
+ * Secrets known when the configuration loaded go to the core as prepared
+ * then; only a location with a variable secret copies the array to fill
+ * in this request's values.
+ */
+
 static ws_result_e
 ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    ngx_str_t                             value;
-    ngx_uint_t                            i, n;
-    ws_key_t                            **keys;
-    ws_bytes_t                           *bytes;
-    ngx_http_webhook_signature_secret_t  *secrets;
+    ngx_str_t                   value;
+    ngx_uint_t                  i, n;
+    ws_secret_t                *secrets;
+    ngx_http_complex_value_t  **variables;
 
     n = wlcf->secrets->nelts;
-    secrets = static_cast<ngx_http_webhook_signature_secret_t *>(
-                  wlcf->secrets->elts);
+    secrets = static_cast<ws_secret_t *>(wlcf->secrets->elts);
+    ctx->nsecrets = n;
 
-    bytes = static_cast<ws_bytes_t *>(ngx_palloc(r->pool,
-                                                 n * sizeof(ws_bytes_t)));
-    keys = static_cast<ws_key_t **>(ngx_palloc(r->pool,
-                                               n * sizeof(ws_key_t *)));
-    if (bytes == NULL || keys == NULL) {
+    if (wlcf->variables == NULL) {
+        return ws_check_begin_secrets(ctx->check, secrets, n);
+    }
+
+    secrets = static_cast<ws_secret_t *>(
+                  ngx_pnalloc(r->pool, n * sizeof(ws_secret_t)));
+    if (secrets == NULL) {
         return WS_RESULT_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        keys[i] = secrets[i].key;
-        bytes[i].data = NULL;
-        bytes[i].len = 0;
+    ngx_memcpy(secrets, wlcf->secrets->elts, n * sizeof(ws_secret_t));
+    variables = static_cast<ngx_http_complex_value_t **>(
+                    wlcf->variables->elts);
 
-        if (keys[i] != NULL) {
+    for (i = 0; i < n; i++) {
+        if (variables[i] == NULL) {
             continue;
         }
 
-        if (ngx_http_complex_value(r, &secrets[i].value, &value) != NGX_OK) {
+        if (ngx_http_complex_value(r, variables[i], &value) != NGX_OK) {
             return WS_RESULT_ERROR;
         }
 
-        bytes[i].data = value.data;
-        bytes[i].len = value.len;
+        secrets[i].value.data = value.data;
+        secrets[i].value.len = value.len;
     }
 
-    return ws_check_begin_keyed(ctx->check, bytes, keys, n);
+    return ws_check_begin_secrets(ctx->check, secrets, n);
 }
 
+
+/*
+ * nginx has the whole body.  Hashed by the body filter on the way, it is
+ * judged now; read before the module's turn, it is hashed first, in
+ * slices.
+ */
 
 static void
 ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
 {
     ngx_http_webhook_signature_ctx_t  *ctx;
 
-    /* an internal redirect may have zeroed r->ctx meanwhile */
-
-    ctx = ngx_http_webhook_signature_find_ctx(r);
-    if (ctx == NULL || !ctx->reading_body) {
+    ctx = ngx_http_webhook_signature_get_ctx(r);
+    if (ctx == NULL || ctx->body != NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READING) {
         return;
     }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_webhook_signature_module);
+    if (ctx->hash_in_filter) {
+        ngx_http_webhook_signature_body_done(r, ctx);
+        return;
+    }
 
-    ctx->reading_body = 0;
-    ctx->body_read = 1;
+    ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_HASHING;
+    ctx->slice = r->request_body->bufs;
 
-    /* nginx leaves its empty handler here after reading; a later access
-     * handler (auth_request) waits on this one */
-    r->write_event_handler = ngx_http_core_run_phases;
+    ctx->slice_event.handler = ngx_http_webhook_signature_slice_handler;
+    ctx->slice_event.data = r;
+    ctx->slice_event.log = r->connection->log;
 
-    ngx_http_core_run_phases(r);
+    ngx_http_webhook_signature_hash_slice(r, ctx);
 }
 
 
@@ -616,8 +671,8 @@ ngx_http_webhook_signature_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
               ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
 
-    if (ctx == NULL || !ctx->streaming || !ctx->reading_body
-        || ctx->stream_failed)
+    if (ctx == NULL || !ctx->hash_in_filter || ctx->hash_failed
+        || ctx->body != NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READING)
     {
         return ngx_http_webhook_signature_next_body_filter(r, in);
     }
@@ -636,21 +691,168 @@ ngx_http_webhook_signature_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "webhook signature: request body buffer "
                           "not in memory");
-            ctx->stream_failed = 1;
+            ctx->hash_failed = 1;
             break;
         }
 
         size = b->last - b->pos;
 
         if (ws_check_update(ctx->check, b->pos, size) != WS_RESULT_OK) {
-            ctx->stream_failed = 1;
+            ctx->hash_failed = 1;
             break;
         }
 
-        ctx->streamed += size;
+        ctx->hashed += size;
     }
 
     return ngx_http_webhook_signature_next_body_filter(r, in);
+}
+
+
+static void
+ngx_http_webhook_signature_slice_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_request_t                *r;
+    ngx_http_webhook_signature_ctx_t  *ctx;
+
+    r = static_cast<ngx_http_request_t *>(ev->data);
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ctx = ngx_http_webhook_signature_get_ctx(r);
+
+    if (ctx != NULL) {
+        ngx_http_webhook_signature_hash_slice(r, ctx);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * One slice of a body nginx read before the module's turn, all secrets in
+ * one pass over it: memory buffers in place, temp-file parts mapped from
+ * the page cache (neither copies them nor moves the file offset nginx
+ * relies on).  The next slice waits for the next turn of the event loop,
+ * after the events of other connections.
+ */
+
+static void
+ngx_http_webhook_signature_hash_slice(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    off_t         budget, size;
+    ngx_buf_t    *b;
+    ws_result_e   result;
+
+    budget = NGX_HTTP_WEBHOOK_SIGNATURE_SLICE / ngx_max(ctx->nsecrets, 1);
+    budget = ngx_max(budget, NGX_HTTP_WEBHOOK_SIGNATURE_MIN_SLICE);
+
+    while (ctx->slice != NULL && budget > 0 && !ctx->hash_failed) {
+        b = ctx->slice->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            size = (b->last - b->pos) - ctx->slice_offset;
+
+        } else if (b->in_file) {
+            size = (b->file_last - b->file_pos) - ctx->slice_offset;
+
+        } else {
+            size = 0;
+        }
+
+        size = ngx_min(size, budget);
+
+        if (size > 0) {
+            result = ngx_buf_in_memory(b)
+                     ? ws_check_update(ctx->check,
+                                       b->pos + ctx->slice_offset,
+                                       (size_t) size)
+                     : ngx_http_webhook_signature_hash_file(r, ctx, b,
+                                 ctx->slice_offset, (size_t) size);
+
+            ctx->hash_failed = (result != WS_RESULT_OK);
+            ctx->hashed += size;
+            ctx->slice_offset += size;
+            budget -= size;
+        }
+
+        if (budget > 0) {
+            ctx->slice = ctx->slice->next;
+            ctx->slice_offset = 0;
+        }
+    }
+
+    if (ctx->slice != NULL && !ctx->hash_failed) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webhook signature: hashed %O body bytes, "
+                       "going on in the next event loop turn", ctx->hashed);
+
+        ngx_post_event(&ctx->slice_event, &ngx_posted_next_events);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webhook signature: hashed the whole body, %O bytes",
+                   ctx->hashed);
+
+    ngx_http_webhook_signature_body_done(r, ctx);
+}
+
+
+static ws_result_e
+ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b, off_t offset,
+    size_t size)
+{
+    off_t        from, start;
+    size_t       mapped;
+    u_char      *map;
+    ws_result_e  result;
+
+    /* mmap() offsets are page aligned; a slice starts anywhere in a page */
+
+    from = b->file_pos + offset;
+    start = from & ~((off_t) ngx_pagesize - 1);
+    mapped = (size_t) (from - start) + size;
+
+    map = static_cast<u_char *>(mmap(NULL, mapped, PROT_READ,
+                                     MAP_SHARED|NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS,
+                                     b->file->fd, start));
+    if (map == MAP_FAILED) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      "mmap(\"%V\") failed", &b->file->name);
+        return WS_RESULT_ERROR;
+    }
+
+    result = ws_check_update(ctx->check, map + (from - start), size);
+
+    if (munmap(map, mapped) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
+                      "munmap(\"%V\") failed", &b->file->name);
+    }
+
+    return result;
+}
+
+
+/*
+ * The body is hashed: the phases resume at this module's handler, which
+ * judges it.  nginx leaves its empty handler as the write handler after
+ * reading; a later handler that waits (auth_request in a redirect target,
+ * mirror) needs the phase runner back.
+ */
+
+static void
+ngx_http_webhook_signature_body_done(ngx_http_request_t *r,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
 }
 
 
@@ -658,29 +860,14 @@ static ws_result_e
 ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    off_t        hashed;
-    ws_result_e  result;
-
-    if (ctx->body_lost || r->request_body == NULL || r->discard_body) {
-        return ngx_http_webhook_signature_body_lost(r);
+    if (ctx->hash_failed) {
+        return WS_RESULT_ERROR;
     }
 
-    if (ctx->streaming) {
-        if (ctx->stream_failed) {
-            return WS_RESULT_ERROR;
-        }
-
-        hashed = ctx->streamed;
-
-    } else {
-        result = ngx_http_webhook_signature_hash_buffers(r, ctx, &hashed);
-        if (result != WS_RESULT_OK) {
-            return result;
-        }
-    }
-
-    if (!ngx_http_webhook_signature_body_complete(r, hashed)) {
-        return ngx_http_webhook_signature_body_lost(r);
+    if (!ngx_http_webhook_signature_body_complete(r, ctx->hashed)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webhook signature: request body was discarded");
+        return WS_RESULT_MISMATCH;
     }
 
     return ws_check_finish(ctx->check);
@@ -688,56 +875,26 @@ ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
 
 
 /*
- * A body read before this module's access phase is hashed where nginx
- * keeps it: memory buffers in place and temp-file parts mapped from the
- * page cache, which neither copies them nor moves the file offset nginx
- * relies on.  Nothing is copied into one piece.
- */
-
-static ws_result_e
-ngx_http_webhook_signature_hash_buffers(ngx_http_request_t *r,
-    ngx_http_webhook_signature_ctx_t *ctx, off_t *hashed)
-{
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-    ws_result_e   result;
-
-    *hashed = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (ngx_buf_in_memory(b)) {
-            result = ws_check_update(ctx->check, b->pos, b->last - b->pos);
-            *hashed += b->last - b->pos;
-
-        } else if (b->in_file) {
-            result = ngx_http_webhook_signature_hash_file(r, ctx, b);
-            *hashed += b->file_last - b->file_pos;
-
-        } else {
-            continue;
-        }
-
-        if (result != WS_RESULT_OK) {
-            return result;
-        }
-    }
-
-    return WS_RESULT_OK;
-}
-
-
-/*
- * nginx discards a body it answers an error for (e.g. 413 before any
- * location ran); if error_page then leads into a protected location, what
- * is left looks like an empty body.  It must not verify as one.
+ * The body must be all the client sent.  nginx discards a body it answers
+ * an error for (e.g. 413 before any location ran); if error_page then
+ * leads into a protected location, what is left looks like an empty body
+ * and must not verify as one.  nginx's save filter marks a body it has
+ * seen to the end (last_saved; an empty chunked or HTTP/2 body too, which
+ * has no buffers under client_body_in_file_only before nginx 1.31.0); a
+ * request without any body is complete as it is.
  */
 
 static ngx_flag_t
 ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
 {
-    ngx_table_elt_t  *length;
+    ngx_table_elt_t          *length;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+
+    if (rb == NULL || r->discard_body) {
+        return 0;
+    }
 
 #if (NGX_HTTP_V2)
     if (r->stream && r->stream->skip_data) {
@@ -745,7 +902,9 @@ ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
     }
 #endif
 
-    if (r->headers_in.chunked && r->request_body->bufs == NULL) {
+    if (!rb->last_saved
+        && (r->headers_in.chunked || r->headers_in.content_length_n >= 0))
+    {
         return 0;
     }
 
@@ -761,59 +920,9 @@ ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
 }
 
 
-static ws_result_e
-ngx_http_webhook_signature_body_lost(ngx_http_request_t *r)
-{
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webhook signature: request body was discarded");
-
-    return WS_RESULT_MISMATCH;
-}
-
-
-static ws_result_e
-ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
-    ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b)
-{
-    off_t        start;
-    size_t       size;
-    u_char      *map;
-    ws_result_e  result;
-
-    if (b->file_pos == b->file_last) {
-        return WS_RESULT_OK;
-    }
-
-    /* mmap() offsets are page aligned; the part starts anywhere in a page */
-
-    start = b->file_pos & ~((off_t) ngx_pagesize - 1);
-    size = (size_t) (b->file_last - start);
-
-    map = static_cast<u_char *>(mmap(NULL, size, PROT_READ,
-                                     MAP_SHARED|NGX_HTTP_WEBHOOK_SIGNATURE_MAP_FLAGS,
-                                     b->file->fd, start));
-    if (map == MAP_FAILED) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "mmap(\"%V\") failed", &b->file->name);
-        return WS_RESULT_ERROR;
-    }
-
-    result = ws_check_update(ctx->check, map + (b->file_pos - start),
-                             (size_t) (b->file_last - b->file_pos));
-
-    if (munmap(map, size) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
-                      "munmap(\"%V\") failed", &b->file->name);
-    }
-
-    return result;
-}
-
-
 /*
- * Records the verdict and acts on it.  Rejections are finalized here rather
- * than returned to the access phase, so "satisfy any" cannot turn them into
- * a pass.
+ * Records the verdict and acts on it.  Rejections are finalized here, so
+ * nothing after this phase (try_files, mirror, the content handler) runs.
  */
 
 static ngx_int_t
@@ -831,7 +940,7 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "webhook signature verified (scheme: %s, key: %uz)",
                        scheme, ws_check_key_index(ctx->check));
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     if (result == WS_RESULT_ERROR) {
@@ -872,8 +981,6 @@ ngx_http_webhook_signature_reject(ngx_http_request_t *r,
     const char                *body;
     ngx_http_complex_value_t   cv;
 
-    ctx->rejected = 1;
-
     /* a rejected client is never asked to send its body */
     r->expect_tested = 1;
 
@@ -884,6 +991,8 @@ ngx_http_webhook_signature_reject(ngx_http_request_t *r,
          */
         status = r->err_status;
     }
+
+    ctx->rejected = status;
 
     body = ws_error_body(ws_check_scheme(ctx->check), ctx->result);
 
@@ -934,6 +1043,39 @@ ngx_http_webhook_signature_has_error_page(ngx_http_request_t *r,
     }
 
     return 0;
+}
+
+
+/*
+ * Stands in front of every location's content handler (proxy_pass,
+ * fastcgi_pass, grpc_pass, ...).  Once the main request has been rejected,
+ * wherever nginx takes it or its subrequests (error_page, post_action,
+ * try_files, a named location, mirror), no content handler runs for it:
+ * the answer is the rejection's status.  Static files, "return" and
+ * "error_page ... =CODE" need no content handler and still answer.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_content_guard(ngx_http_request_t *r)
+{
+    ngx_http_webhook_signature_ctx_t       *ctx;
+    ngx_http_webhook_signature_loc_conf_t  *wlcf;
+
+    wlcf = static_cast<ngx_http_webhook_signature_loc_conf_t *>(
+               ngx_http_get_module_loc_conf(r,
+                                          ngx_http_webhook_signature_module));
+
+    ctx = ngx_http_webhook_signature_get_ctx(r->main);
+
+    if (ctx == NULL || !ctx->rejected) {
+        return wlcf->content_handler(r);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "webhook signature: rejected request not passed to "
+                  "a content handler");
+
+    return ctx->rejected;
 }
 
 
@@ -1006,7 +1148,7 @@ ngx_http_webhook_signature_decided_ctx(ngx_http_request_t *r)
 {
     ngx_http_webhook_signature_ctx_t  *ctx;
 
-    ctx = ngx_http_webhook_signature_find_ctx(r->main);
+    ctx = ngx_http_webhook_signature_get_ctx(r->main);
 
     return (ctx != NULL && ctx->result != WS_RESULT_NONE) ? ctx : NULL;
 }
@@ -1046,11 +1188,11 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_webhook_signature_loc_conf_t *wlcf =
         static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
 
-    ngx_int_t                             rc;
-    ngx_str_t                            *value, arg;
-    ngx_http_complex_value_t             *cv;
-    ngx_http_compile_complex_value_t      ccv;
-    ngx_http_webhook_signature_secret_t  *secret;
+    ngx_int_t                   rc;
+    ngx_str_t                  *value, arg, bytes;
+    ngx_uint_t                  i;
+    ws_secret_t                *secret;
+    ngx_http_complex_value_t  **variable;
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
@@ -1061,52 +1203,167 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     if (wlcf->secrets == NGX_CONF_UNSET_PTR) {
-        wlcf->secrets = ngx_array_create(cf->pool, 2,
-                               sizeof(ngx_http_webhook_signature_secret_t));
+        wlcf->secrets = ngx_array_create(cf->pool, 2, sizeof(ws_secret_t));
         if (wlcf->secrets == NULL) {
             return (char *) NGX_CONF_ERROR;
         }
     }
 
-    secret = static_cast<ngx_http_webhook_signature_secret_t *>(
-                 ngx_array_push(wlcf->secrets));
+    secret = static_cast<ws_secret_t *>(ngx_array_push(wlcf->secrets));
     if (secret == NULL) {
         return (char *) NGX_CONF_ERROR;
     }
 
-    ngx_memzero(secret, sizeof(ngx_http_webhook_signature_secret_t));
-    cv = &secret->value;
+    ngx_memzero(secret, sizeof(ws_secret_t));
+    ngx_str_null(&bytes);
 
     if (ngx_strncmp(value[1].data, "file=", 5) == 0) {
         arg.data = value[1].data + 5;
         arg.len = value[1].len - 5;
-        rc = ngx_http_webhook_signature_read_secret_file(cf, &arg, &cv->value);
+        rc = ngx_http_webhook_signature_read_secret_file(cf, &arg, &bytes);
 
     } else if (ngx_strncmp(value[1].data, "env=", 4) == 0) {
         arg.data = value[1].data + 4;
         arg.len = value[1].len - 4;
-        rc = ngx_http_webhook_signature_read_secret_env(cf, &arg, &cv->value);
+        rc = ngx_http_webhook_signature_read_secret_env(cf, &arg, &bytes);
+
+    } else if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '$')
+               != NULL)
+    {
+        /* one variable: its value is this secret, request by request */
+
+        if (wlcf->variables == NGX_CONF_UNSET_PTR) {
+            wlcf->variables = ngx_array_create(cf->pool, 2,
+                                    sizeof(ngx_http_complex_value_t *));
+            if (wlcf->variables == NULL) {
+                return (char *) NGX_CONF_ERROR;
+            }
+
+            /* the secrets before this one are all known */
+
+            for (i = 1; i < wlcf->secrets->nelts; i++) {
+                variable = static_cast<ngx_http_complex_value_t **>(
+                               ngx_array_push(wlcf->variables));
+                if (variable == NULL) {
+                    return (char *) NGX_CONF_ERROR;
+                }
+
+                *variable = NULL;
+            }
+        }
+
+        variable = static_cast<ngx_http_complex_value_t **>(
+                       ngx_array_push(wlcf->variables));
+        if (variable == NULL) {
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        rc = ngx_http_webhook_signature_secret_variable(cf, &value[1],
+                                                         variable);
+
+        return (rc == NGX_OK) ? NGX_CONF_OK : (char *) NGX_CONF_ERROR;
 
     } else {
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-        ccv.cf = cf;
-        ccv.value = &value[1];
-        ccv.complex_value = cv;
-        rc = ngx_http_compile_complex_value(&ccv);
+        bytes = value[1];
+        rc = NGX_OK;
     }
 
-    if (rc == NGX_OK && cv->lengths == NULL) {
-        rc = ngx_http_webhook_signature_key_secret(cf, secret);
+    if (rc != NGX_OK) {
+        return (char *) NGX_CONF_ERROR;
     }
+
+    if (wlcf->variables != NGX_CONF_UNSET_PTR) {
+        variable = static_cast<ngx_http_complex_value_t **>(
+                       ngx_array_push(wlcf->variables));
+        if (variable == NULL) {
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        *variable = NULL;
+    }
+
+    secret->value.data = bytes.data;
+    secret->value.len = bytes.len;
+
+    rc = ngx_http_webhook_signature_key_secret(cf, secret);
 
     return (rc == NGX_OK) ? NGX_CONF_OK : (char *) NGX_CONF_ERROR;
 }
 
 
+/*
+ * A value with a "$" must be exactly one variable (a per-tenant map):
+ * nginx would read a "$" in a pasted secret as a variable and silently
+ * change the key ('Zx$9kqW' keys with "ZxkqW"; 'pw$arg_k' lets the client
+ * choose part of it).  The value itself is never logged.
+ */
+
 static ngx_int_t
-ngx_http_webhook_signature_key_secret(ngx_conf_t *cf,
-    ngx_http_webhook_signature_secret_t *secret)
+ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_http_complex_value_t **cv)
 {
+    u_char                            *p, *last;
+    ngx_http_compile_complex_value_t   ccv;
+
+    p = value->data + 1;
+    last = value->data + value->len;
+
+    if (value->len > 3 && p[0] == '{' && last[-1] == '}') {
+        p++;
+        last--;
+    }
+
+    if (value->data[0] == '$' && p < last
+        && ngx_http_webhook_signature_name_char(*p, 1))
+    {
+        while (p < last && ngx_http_webhook_signature_name_char(*p, 0)) {
+            p++;
+        }
+    }
+
+    if (value->data[0] != '$' || p == value->data + 1 || p != last) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_secret\" is either text "
+                           "without variables or exactly one variable: "
+                           "a \"$\" in a secret would be read as a "
+                           "variable (regex captures are not allowed "
+                           "either); put such a secret in a file "
+                           "(\"file=\") or an environment variable "
+                           "(\"env=\")");
+        return NGX_ERROR;
+    }
+
+    *cv = static_cast<ngx_http_complex_value_t *>(
+              ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t)));
+    if (*cv == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = *cv;
+
+    return ngx_http_compile_complex_value(&ccv);
+}
+
+
+/* a variable name's characters; digits first make a regex capture */
+
+static ngx_flag_t
+ngx_http_webhook_signature_name_char(u_char c, ngx_flag_t first)
+{
+    u_char  lower = ngx_tolower(c);
+
+    return c == '_' || (lower >= 'a' && lower <= 'z')
+           || (!first && c >= '0' && c <= '9');
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_key_secret(ngx_conf_t *cf, ws_secret_t *secret)
+{
+    ws_key_t            *key;
     ngx_pool_cleanup_t  *cln;
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
@@ -1114,16 +1371,17 @@ ngx_http_webhook_signature_key_secret(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    secret->key = ws_key_create({ secret->value.value.data,
-                                  secret->value.value.len });
-    if (secret->key == NULL) {
+    key = ws_key_create(secret->value);
+    if (key == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "cannot key the \"webhook_signature_secret\"");
         return NGX_ERROR;
     }
 
     cln->handler = ngx_http_webhook_signature_destroy_key;
-    cln->data = secret->key;
+    cln->data = key;
+
+    secret->key = key;
 
     return NGX_OK;
 }
@@ -1182,7 +1440,9 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     size = ngx_file_size(&fi);
 
-    if (size > NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET) {
+    /* the limit is on the key; room is left for trailing line ends */
+
+    if (size > 2 * NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webhook_signature_secret\" file \"%s\" is "
                            "larger than %d bytes", path->data,
@@ -1220,6 +1480,14 @@ ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf, ngx_str_t *path,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webhook_signature_secret\" file \"%s\" "
                            "is empty", path->data);
+        goto done;
+    }
+
+    if (len > NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_secret\" file \"%s\" is "
+                           "larger than %d bytes", path->data,
+                           NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET);
         goto done;
     }
 
@@ -1367,6 +1635,7 @@ ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf)
 
     conf->scheme = NGX_CONF_UNSET_UINT;
     conf->secrets = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->variables = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
     conf->tolerance = NGX_CONF_UNSET_MSEC;
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
@@ -1385,9 +1654,22 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_webhook_signature_loc_conf_t *conf =
         static_cast<ngx_http_webhook_signature_loc_conf_t *>(child);
 
+    ngx_http_core_loc_conf_t  *clcf;
+
+    /* the secrets and which of them are variables go together */
+
+    if (conf->secrets == NGX_CONF_UNSET_PTR) {
+        conf->secrets = (prev->secrets == NGX_CONF_UNSET_PTR)
+                        ? NULL : prev->secrets;
+        conf->variables = prev->variables;
+    }
+
+    if (conf->variables == NGX_CONF_UNSET_PTR) {
+        conf->variables = NULL;
+    }
+
     ngx_conf_merge_uint_value(conf->scheme, prev->scheme,
                               (ngx_uint_t) WS_SCHEME_OFF);
-    ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_msec_value(conf->tolerance, prev->tolerance, 300000);
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE);
@@ -1399,6 +1681,23 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
                            "\"webhook_signature\" directive requires "
                            "\"webhook_signature_secret\"");
         return (char *) NGX_CONF_ERROR;
+    }
+
+    /*
+     * Every location's content handler goes behind the guard, protected
+     * or not: a rejected request may be taken anywhere.  The merge runs
+     * once per location (nested, named, regex, "if" and "limit_except"
+     * blocks too), after nginx's own modules have set their handlers.
+     */
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+
+    if (clcf->handler != NULL
+        && clcf->handler != ngx_http_webhook_signature_content_guard)
+    {
+        conf->content_handler = clcf->handler;
+        clcf->handler = ngx_http_webhook_signature_content_guard;
     }
 
     return NGX_CONF_OK;
@@ -1425,9 +1724,11 @@ ngx_http_webhook_signature_add_variables(ngx_conf_t *cf)
 
 
 /*
- * nginx runs a phase's handlers in reverse order of registration, and a
- * dynamic module registers after nginx's own: this handler runs before
- * allow/deny, auth_basic and auth_request.
+ * The precontent phase follows the access phase, whose checks (allow/deny,
+ * auth_basic, auth_request) have then decided under "satisfy"; a signature
+ * is required in addition.  nginx runs a phase's handlers in reverse order
+ * of registration, and a dynamic module registers after nginx's own: this
+ * handler runs before try_files and mirror.
  */
 
 static ngx_int_t
@@ -1440,7 +1741,7 @@ ngx_http_webhook_signature_init(ngx_conf_t *cf)
                ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
 
     h = static_cast<ngx_http_handler_pt *>(
-            ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers));
+            ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers));
     if (h == NULL) {
         return NGX_ERROR;
     }
