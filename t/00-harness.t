@@ -16,34 +16,52 @@ $h->run(<<'EOF');
         listen 127.0.0.1:%%PORT_H2%% http2;
         server_name localhost;
         client_body_buffer_size 1k;
-        location / { proxy_pass http://%%UPSTREAM%%; }
-        location /small { client_max_body_size 10; proxy_pass http://%%UPSTREAM%%; }
-        location /static { return 200 "static\n"; }
+
+        location / {
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /small {
+            client_max_body_size 10;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /static {
+            return 200 "static\n";
+        }
     }
 EOF
 
+# The upstream got exactly $body, and answered with its record of it.
 sub upstream_got {
     my ($res, $body, $name) = @_;
     my @up = $h->upstream_for($res);
-    is($res->{status}, 200, "$name: 200");
-    is(scalar @up, 1, "$name: one upstream request");
-    is($up[0]{sha256}, sha256_hex($body), "$name: upstream saw the exact bytes");
-    is($up[0]{len}, length $body, "$name: upstream saw the length");
-    is_deeply($res->{json}, $up[0], "$name: response body is the upstream's record");
+    my $c = checks();
+    $c->is($res->{status}, 200, '200');
+    $c->is(scalar @up, 1, 'one upstream request');
+    $c->is($up[0]{sha256}, sha256_hex($body), 'upstream saw the exact bytes');
+    $c->is($up[0]{len}, length $body, 'upstream saw the length');
+    $c->same($res->{json}, $up[0], "response body is the upstream's record");
+    $c->done($name, $res->{raw} // '');
 }
 
 my $body = join '', map { chr($_ % 256) } 0 .. 5000;
 
-upstream_got($h->request(uri => '/a', body => $body), $body, 'body with headers');
-upstream_got($h->request(uri => '/a', body => $body, split => ['head'], delay => 0.2),
+upstream_got($h->request(uri => '/a', body => $body), $body,
+             'body with headers');
+upstream_got($h->request(uri => '/a', body => $body, split => ['head'],
+                         delay => 0.2),
              $body, 'body after headers');
-upstream_got($h->request(uri => '/a', body => $body, split => ['head+500', 'head+3000']),
+upstream_got($h->request(uri => '/a', body => $body,
+                         split => ['head+500', 'head+3000']),
              $body, 'body in three pieces');
 upstream_got($h->request(uri => '/a', chunked => ['abc', 'x' x 3000, "\0\r\n"]),
              'abc' . ('x' x 3000) . "\0\r\n", 'chunked body');
-upstream_got($h->request(uri => '/a', chunked => ['abc', 'def'], split => ['chunks'], delay => 0.1),
+upstream_got($h->request(uri => '/a', chunked => ['abc', 'def'],
+                         split => ['chunks'], delay => 0.1),
              'abcdef', 'slow chunked body');
-upstream_got($h->request(uri => '/a', method => 'GET'), '', 'GET without a body');
+upstream_got($h->request(uri => '/a', method => 'GET'), '',
+             'GET without a body');
 
 my $r = $h->request(uri => '/a', body => $body, expect => 1);
 is($r->{continue}, 1, 'expect: nginx sent 100 Continue');
@@ -63,18 +81,21 @@ upstream_got($r2, 'two', 'keep-alive second on the same connection');
 $c->close;
 
 my $upstream_headers = ($h->upstream_for($r1))[0]{headers};
-is($upstream_headers->{host}, '127.0.0.1:' . ($h->upstream_requests)[0]{headers}{host} =~ s/.*://r,
+is($upstream_headers->{host},
+   '127.0.0.1:' . ($h->upstream_requests)[0]{headers}{host} =~ s/.*://r,
    'upstream records request headers');
 
 $r = $h->h2(uri => '/a', body => $body);
 is($r->{version}, '2', 'h2: spoke HTTP/2');
 upstream_got($r, $body, 'h2: body with Content-Length');
 my $big = 'b' x 70000;
-upstream_got($h->h2(uri => '/a', body => $big, stream => 1), $big, 'h2: streamed body');
+upstream_got($h->h2(uri => '/a', body => $big, stream => 1), $big,
+             'h2: streamed body');
 is($h->h2(uri => '/static')->{body}, "static\n", 'h2: GET');
 
 my $log = $h->access_for($r1);
-ok($log && $log->{method} eq 'POST' && $log->{status} == 200, 'access log line found by tid')
+ok($log && $log->{method} eq 'POST' && $log->{status} == 200,
+   'access log line found by tid')
     or diag $h->file('access.log');
 
 is($h->wait_idle, 1, 'stub_status: one active connection when idle');
@@ -84,18 +105,44 @@ ok($h->reload, 'reload: new worker serves');
 isnt(($h->worker_pids)[0], $w[0], 'reload: worker pid changed');
 is($h->request(uri => '/static')->{body}, "static\n", 'reload: still serving');
 
-my ($rc, $out) = $h->nginx_t('server { listen 127.0.0.1:%%PORT%%; }');
+my $good = <<'EOF';
+    server {
+        listen 127.0.0.1:%%PORT%%;
+    }
+EOF
+my ($rc, $out) = $h->nginx_t($good);
 is($rc, 0, 'nginx -t: good config') or diag $out;
-($rc, $out) = $h->nginx_t('server { listen 127.0.0.1:%%PORT%%; bogus_directive on; }');
+($rc, $out) = $h->nginx_t(<<'EOF');
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        bogus_directive on;
+    }
+EOF
 isnt($rc, 0, 'nginx -t: bad config fails');
-like($out, qr/unknown directive "bogus_directive"/, 'nginx -t: output captured');
+like($out, qr/unknown directive "bogus_directive"/,
+     'nginx -t: output captured');
 
-($rc, $out) = $h->nginx_t('server { listen 127.0.0.1:%%PORT%%; }',
-                          main => 'env HARNESS_X;', env => { HARNESS_X => 'y' });
+($rc, $out) = $h->nginx_t($good, main => 'env HARNESS_X;',
+                          env => { HARNESS_X => 'y' });
 is($rc, 0, 'nginx -t: env passed');
 
+# Placeholders: a test's own are filled, one left unfilled dies.
+($rc, $out) = $h->nginx_t(<<'EOF', vars => { STATUS => 204 });
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        return %%STATUS%%;
+    }
+EOF
+is($rc, 0, 'nginx -t: vars fill the test\'s placeholders') or diag $out;
+like($h->file('t' . $h->{tn} . '/nginx.conf'), qr/^ {8}return 204;$/m,
+     'nginx -t: ... written as given');
+ok(!eval { $h->nginx_t($good =~ s/%%PORT%%/%%PROT%%/r); 1 }
+   && $@ =~ /unfilled placeholder\(s\) %%PROT%%/,
+   'a placeholder left unfilled dies, naming it');
+
 # Signing helpers against known values.
-is(novu_sig('k', 5, ''), 'k' ? 't=5,v1=' . Digest::SHA::hmac_sha256_hex('5.{}', 'k') : '',
+is(novu_sig('k', 5, ''),
+   'k' ? 't=5,v1=' . Digest::SHA::hmac_sha256_hex('5.{}', 'k') : '',
    'novu_sig signs an empty body as {}');
 is(nk_sig('k', 5, ''), 't=5,v1=' . Digest::SHA::hmac_sha256_hex('5.', 'k'),
    'nk_sig signs an empty body as empty');

@@ -5,13 +5,30 @@ package Harness;
 # client, HTTP/2 through curl, signing helpers and log helpers.
 # Beside it: Harness/Upstream.pm (the recording backend), Harness/Conn.pm
 # (one raw HTTP/1.1 connection), Harness/Checks.pm (the assertions:
-# passed_ok, rejected_ok, failure_logged_ok, no_secret_ok).
+# passed_ok, rejected_ok, failure_logged_ok, no_secret_ok, each one TAP
+# line, and checks() for a test's own).
 #
 #   my $h = Harness->new;                    # prefix + upstream
-#   $h->run($http_block, %opts);             # write nginx.conf, start nginx
+#   $h->run(<<'EOF', vars => { SECRET => $S });   # write nginx.conf, start
+#       server {
+#           listen 127.0.0.1:%%PORT%%;
+#           webhook_signature_secret "%%SECRET%%";
+#           ...
+#       }
+#   EOF
 #   my $r = $h->request(uri => '/x', headers => [...], body => '...');
 #   ...
 #   $h->finish;                              # stop, assert no alerts
+#
+# A configuration is written literally (a <<'EOF' heredoc, nginx's own
+# $variables as they are) with %%NAME%% placeholders, filled by expand()
+# wherever one is written (run, reload, write_config, conf_text, nginx_t):
+#   %%PREFIX%%     the temp prefix
+#   %%UPSTREAM%%   127.0.0.1:<port> of the recording upstream
+#   %%PORT%%, %%PORT_<anything>%%   a free port per name ($h->port(NAME))
+#   %%NAME%%       vars => { NAME => value } of that call (reload merges
+#                  them with run's)
+# A %%NAME%% left unfilled dies, so a typo cannot change the config.
 #
 # KEEP=1 keeps the prefix; NGINX_BINARY overrides /usr/sbin/nginx.
 #
@@ -41,12 +58,14 @@ use Harness::Upstream;
 our @ISA = ('Harness::Checks');
 our %ERROR_BODY;
 *ERROR_BODY = \%Harness::Checks::ERROR_BODY;
+sub checks { Harness::Checks::checks() }
 our @EXPORT = qw(novu_sig novu_headers nk_sig nk_headers now_s now_ms
-                 second_start sha256_hex json_decode %ERROR_BODY);
+                 second_start sha256_hex json_decode checks %ERROR_BODY);
 
 my $NGINX = $ENV{NGINX_BINARY} || '/usr/sbin/nginx';
 my @WRAPPER = split ' ', $ENV{NGINX_WRAPPER} // '';
-my %NGINX_ENV = map { /^([^=]+)=(.*)$/s ? ($1 => $2) : () } split ' ', $ENV{NGINX_ENV} // '';
+my %NGINX_ENV = map { /^([^=]+)=(.*)$/s ? ($1 => $2) : () }
+                split ' ', $ENV{NGINX_ENV} // '';
 our $SCALE = $ENV{HARNESS_TIMEOUT_SCALE} || 1;
 my $JSON  = JSON::PP->new->canonical->ascii;
 my @LIVE;
@@ -76,7 +95,9 @@ sub nk_sig {
     my ($secret, $t, $body) = @_;
     return "t=$t,v1=" . hmac_sha256_hex("$t." . ($body // ''), $secret);
 }
-sub nk_headers { ('X-Webhook-Timestamp' => $_[1], 'X-Webhook-Signature' => nk_sig(@_)) }
+sub nk_headers {
+    ('X-Webhook-Timestamp' => $_[1], 'X-Webhook-Signature' => nk_sig(@_))
+}
 
 sub json_decode { my $v = eval { JSON::PP->new->decode($_[0]) }; $v }
 
@@ -88,7 +109,8 @@ sub new {
                        owner => $$ }, $class;
     if ($self->{module}) {
         my $so = $ENV{WEBHOOK_MODULE_SO};
-        plan skip_all => 'WEBHOOK_MODULE_SO is not set (./build.sh test sets it)'
+        plan skip_all =>
+            'WEBHOOK_MODULE_SO is not set (./build.sh test sets it)'
             unless $so;
         BAIL_OUT("WEBHOOK_MODULE_SO=$so does not exist; run ./build.sh")
             unless -f $so;
@@ -99,7 +121,8 @@ sub new {
     mkdir "$p/html";
     $self->{prefix} = $p;
     diag("prefix kept: $p") if $ENV{KEEP};
-    @$self{qw(upstream_pid upstream_port)} = Harness::Upstream::start("$p/upstream.log")
+    @$self{qw(upstream_pid upstream_port)}
+        = Harness::Upstream::start("$p/upstream.log")
         unless defined $o{upstream} && !$o{upstream};
     push @LIVE, $self;
     return $self;
@@ -133,53 +156,91 @@ sub write_file {
     return $path;
 }
 
-sub _expand {
-    my ($self, $text) = @_;
-    $text =~ s/%%PREFIX%%/$self->{prefix}/g;
-    $text =~ s/%%UPSTREAM%%/127.0.0.1:$self->{upstream_port}/g;
-    $text =~ s/%%(PORT\w*)%%/$self->port($1)/ge;
+# The placeholders of a configuration, filled in one pass (a value is
+# never scanned again): PREFIX, UPSTREAM, PORT*, then the test's own vars.
+# Any %%NAME%% left unfilled dies, naming it.
+sub expand {
+    my ($self, $text, %o) = @_;
+    my $vars = $o{vars} || {};
+    my @taken = grep { /^(?:PREFIX|UPSTREAM|PORT\w*)$/ } keys %$vars;
+    die "vars: @taken are the harness's own placeholders\n" if @taken;
+    my %unfilled;
+    my $fill = sub {
+        my ($n) = @_;
+        return $self->{prefix} if $n eq 'PREFIX';
+        return "127.0.0.1:$self->{upstream_port}" if $n eq 'UPSTREAM';
+        return $self->port($n) if $n =~ /^PORT\w*$/;
+        return $vars->{$n} if defined $vars->{$n};
+        $unfilled{$n} = 1;
+        return "%%$n%%";
+    };
+    $text =~ s/%%(\w+)%%/$fill->($1)/ge;
+    die 'unfilled placeholder(s) ' . join(', ', map { "%%$_%%" }
+        sort keys %unfilled) . " in:\n$text" if %unfilled;
     return $text;
 }
 
+# The nginx.conf around every test's http {} contents; conf_text fills
+# the frame's own %%NAME%%s, then expand() the rest.
+my $FRAME = <<'EOF';
+%%LOAD_MODULE%%
+daemon off;
+master_process on;
+worker_processes 1;
+pid %%DIR%%/nginx.pid;
+error_log %%DIR%%/error.log %%ERROR_LEVEL%%;
+%%MAIN%%
+
+events {
+    worker_connections 512;
+}
+
+http {
+    client_body_temp_path %%DIR%%/client_body_temp;
+    proxy_temp_path       %%DIR%%/proxy_temp;
+    fastcgi_temp_path     %%DIR%%/fastcgi_temp;
+    uwsgi_temp_path       %%DIR%%/uwsgi_temp;
+    scgi_temp_path        %%DIR%%/scgi_temp;
+
+    log_format harness '%%LOG_FORMAT%%';
+    access_log %%DIR%%/access.log harness;
+
+    server {
+        listen 127.0.0.1:%%PORT_STATUS%%;
+
+        location / {
+            %%STATUS_OFF%%
+            stub_status;
+        }
+    }
+
+%%HTTP%%
+}
+EOF
+
 # The whole nginx.conf around the test's http {} contents.
+#   vars => { NAME => value } fills %%NAME%% (see expand)
 #   main => '...'          extra main-context lines (e.g. "env FOO;")
 #   error_level => 'debug' level of the harness error_log
 #   log_format => '...'    format of PREFIX/access.log
 sub conf_text {
     my ($self, $http, %o) = @_;
-    my $d = $o{dir} // $self->{prefix};
-    my $level = $o{error_level} // 'debug';
-    my $fmt = $o{log_format} // ($self->{module}
-        ? '$request_method $request_uri $status r=$webhook_signature_result'
-          . ' t=$webhook_signature_timestamp k=$webhook_signature_key'
-        : '$request_method $request_uri $status');
-    my $load = $self->{module} ? "load_module $self->{so};" : '';
-    my $off  = $self->{module} ? 'webhook_signature off;' : '';
-    my $main = $o{main} // '';
-    return $self->_expand(<<"EOF");
-$load
-daemon off;
-master_process on;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log $level;
-$main
-events { worker_connections 512; }
-http {
-    client_body_temp_path $d/client_body_temp;
-    proxy_temp_path       $d/proxy_temp;
-    fastcgi_temp_path     $d/fastcgi_temp;
-    uwsgi_temp_path       $d/uwsgi_temp;
-    scgi_temp_path        $d/scgi_temp;
-    log_format harness '$fmt';
-    access_log $d/access.log harness;
-    server {
-        listen 127.0.0.1:%%PORT_STATUS%%;
-        location / { $off stub_status; }
-    }
-$http
-}
-EOF
+    my %frame = (
+        DIR         => $o{dir} // $self->{prefix},
+        ERROR_LEVEL => $o{error_level} // 'debug',
+        LOG_FORMAT  => $o{log_format} // ($self->{module}
+            ? '$request_method $request_uri $status'
+              . ' r=$webhook_signature_result'
+              . ' t=$webhook_signature_timestamp k=$webhook_signature_key'
+            : '$request_method $request_uri $status'),
+        LOAD_MODULE => $self->{module} ? "load_module $self->{so};" : '',
+        STATUS_OFF  => $self->{module} ? 'webhook_signature off;' : '',
+        MAIN        => $o{main} // '',
+        HTTP        => $http,
+    );
+    my $names = join '|', keys %frame;
+    (my $text = $FRAME) =~ s/%%($names)%%/$frame{$1}/g;
+    return $self->expand($text, %o);
 }
 
 sub write_config {
@@ -188,13 +249,18 @@ sub write_config {
     $self->write_file('nginx.conf', $self->conf_text($http, %o));
 }
 
-sub run { my ($self, $http, %o) = @_; $self->write_config($http, %o); $self->start(%o) }
+sub run {
+    my ($self, $http, %o) = @_;
+    $self->write_config($http, %o);
+    $self->start(%o);
+}
 
 sub _exec_nginx {
     my ($env, @args) = @_;
     $env = { %NGINX_ENV, %{$env || {}} };
     for my $k (keys %$env) {
-        if (defined $env->{$k}) { $ENV{$k} = $env->{$k} } else { delete $ENV{$k} }
+        if (defined $env->{$k}) { $ENV{$k} = $env->{$k} }
+        else                    { delete $ENV{$k} }
     }
     { exec @WRAPPER, $NGINX, @args }
     print STDERR "exec $NGINX: $!\n";
@@ -209,17 +275,20 @@ sub start {
     if (!$pid) {
         open STDOUT, '>>', "$p/stderr.log";
         open STDERR, '>&', \*STDOUT;
-        _exec_nginx($o{env}, '-p', "$p/", '-c', 'nginx.conf', '-e', "$p/error.log");
+        _exec_nginx($o{env}, '-p', "$p/", '-c', 'nginx.conf',
+                    '-e', "$p/error.log");
     }
     $self->{nginx_pid} = $pid;
     my @ports = map { $_->{port} } values %{$self->{ports}};
     my $deadline = time + 10 * $SCALE;
     for my $port (@ports) {
-        until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
+        until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                     Timeout => 1)) {
             if (waitpid($pid, WNOHANG) == $pid or time > $deadline) {
                 delete $self->{nginx_pid};
                 die "nginx did not start:\n" . $self->file('stderr.log')
-                    . join('', grep { /\[(emerg|alert|crit)\]/ } $self->error_lines);
+                    . join('', grep { /\[(emerg|alert|crit)\]/ }
+                                    $self->error_lines);
             }
             sleep 0.02;
         }
@@ -258,10 +327,16 @@ sub worker_pids {
 }
 
 # HUP, then wait until only new workers remain.  False when the new
-# configuration was refused (old workers keep running).
+# configuration was refused (old workers keep running).  With a new
+# configuration, the options of run() apply unless given again (vars are
+# merged).
 sub reload {
     my ($self, $http, %o) = @_;
-    $self->write_config($http, %{$self->{conf_opts} || {}}, %o) if defined $http;
+    if (defined $http) {
+        my %prev = %{$self->{conf_opts} || {}};
+        my %vars = (%{$prev{vars} || {}}, %{$o{vars} || {}});
+        $self->write_config($http, %prev, %o, vars => \%vars);
+    }
     my %old = map { $_ => 1 } $self->worker_pids;
     my $mark = -s "$self->{prefix}/error.log" // 0;
     $self->_release_ports;
@@ -295,7 +370,8 @@ sub nginx_t_file {
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
         open STDERR, '>&', \*STDOUT;
-        _exec_nginx($o{env}, '-t', '-p', "$d/", '-c', 'nginx.conf', '-e', "$d/error.log");
+        _exec_nginx($o{env}, '-t', '-p', "$d/", '-c', 'nginx.conf',
+                    '-e', "$d/error.log");
     }
     my $out = do { local $/; <$fh> } // '';
     close $fh;
@@ -307,7 +383,10 @@ sub _cleanup {
     local $?;
     return unless $self->{owner} == $$;
     $self->stop;
-    if (my $pid = delete $self->{upstream_pid}) { kill 'KILL', $pid; waitpid $pid, 0 }
+    if (my $pid = delete $self->{upstream_pid}) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+    }
 }
 sub DESTROY { $_[0]->_cleanup }
 END { $_->_cleanup for @LIVE }
@@ -319,23 +398,27 @@ sub finish {
     is($how, 'QUIT', 'nginx stops gracefully on QUIT');
     my @bad = grep { /\[(alert|crit|emerg)\]/ } $self->error_lines;
     # nginx >= 1.25.1 deprecates "listen ... http2", which 1.22 requires.
+    my $deprecated = qr/the "listen \.\.\. http2" directive is deprecated/;
     push @bad, map { "stderr: $_" }
-               grep { /\S/ && !/the "listen \.\.\. http2" directive is deprecated/ }
+               grep { /\S/ && !/$deprecated/ }
                split /\n/, $self->file('stderr.log');
     is(scalar @bad, 0, 'no [alert], [crit] or [emerg] in the error log')
         or diag(join '', @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
-    ok($self->file('error.log') !~ /Sanitizer/, 'no Sanitizer report in the error log');
+    ok($self->file('error.log') !~ /Sanitizer/,
+       'no Sanitizer report in the error log');
 }
 
 sub upstream_requests {
     my ($self) = @_;
-    return map { $JSON->decode($_) } grep { /\S/ } split /\n/, $self->file('upstream.log');
+    return map { $JSON->decode($_) } grep { /\S/ }
+           split /\n/, $self->file('upstream.log');
 }
 
 # The upstream records of one client request (matched by its tid).
 sub upstream_for {
     my ($self, $res) = @_;
-    return grep { $_->{uri} =~ /[?&]tid=$res->{tid}(?:&|$)/ } $self->upstream_requests;
+    return grep { $_->{uri} =~ /[?&]tid=$res->{tid}(?:&|$)/ }
+           $self->upstream_requests;
 }
 
 # ---------------------------------------------------------------- client
@@ -355,8 +438,10 @@ sub request {
     $uri .= ($uri =~ /\?/ ? '&' : '?') . "tid=$tid" unless $a{no_tid};
     my @h = @{$a{headers} || []};
     my ($body, @chunk_ends);
-    my $method = $a{method} // (defined $a{body} || $a{chunked} ? 'POST' : 'GET');
-    my $head = "$method $uri HTTP/1.1\r\nHost: " . ($a{host} // 'localhost') . "\r\n";
+    my $method = $a{method}
+              // (defined $a{body} || $a{chunked} ? 'POST' : 'GET');
+    my $head = "$method $uri HTTP/1.1\r\n"
+             . 'Host: ' . ($a{host} // 'localhost') . "\r\n";
     while (my ($k, $v) = splice @h, 0, 2) { $head .= "$k: $v\r\n" }
     if ($a{chunked}) {
         $head .= "Transfer-Encoding: chunked\r\n";
@@ -368,7 +453,8 @@ sub request {
         $body .= "0\r\n\r\n";
     } elsif (defined $a{body}) {
         $body = $a{body};
-        $head .= "Content-Length: " . ($a{content_length} // length $body) . "\r\n";
+        $head .= 'Content-Length: ' . ($a{content_length} // length $body)
+               . "\r\n";
     }
     $head .= "Expect: 100-continue\r\n" if $a{expect};
     $head .= "Connection: close\r\n" unless $a{keepalive} || $a{conn};
@@ -376,11 +462,13 @@ sub request {
     my $raw = $a{raw} // $head . ($body // '');
     my $hl = length $head;
     my @cuts = map { $_ eq 'chunks' ? ($hl, map { $hl + $_ } @chunk_ends)
-                     : /^head(?:\+(\d+))?$/ ? $hl + ($1 // 0) : $_ } @{$a{split} || []};
+                     : /^head(?:\+(\d+))?$/ ? $hl + ($1 // 0) : $_ }
+               @{$a{split} || []};
     $a{expect} ||= 0;
     push @cuts, $hl if $a{expect};
     my $c = $a{conn} || $self->connect($a{port});
-    my $res = $c->send_pieces($raw, \@cuts, $a{delay} // 0.3, ($a{timeout} // 5) * $SCALE,
+    my $res = $c->send_pieces($raw, \@cuts, $a{delay} // 0.3,
+                              ($a{timeout} // 5) * $SCALE,
                               $a{expect} ? $hl : undef);
     $c->close unless $a{conn};
     $res->{tid} = $tid;
@@ -401,7 +489,8 @@ sub h2 {
     my $uri = $a{uri} // '/';
     $uri .= ($uri =~ /\?/ ? '&' : '?') . "tid=$tid";
     my $d = $self->{prefix};
-    my @cmd = ('curl', '-sS', '--http2-prior-knowledge', '--max-time', 10 * $SCALE,
+    my @cmd = ('curl', '-sS', '--http2-prior-knowledge',
+               '--max-time', 10 * $SCALE,
                '-o', "$d/h2.body", '-D', "$d/h2.head", '-w', '%{http_code}');
     my @h = @{$a{headers} || []};
     while (my ($k, $v) = splice @h, 0, 2) { push @cmd, '-H', "$k: $v" }
@@ -423,14 +512,16 @@ sub h2 {
     my $code = do { local $/; <$fh> };
     close $fh;
     my %res = (tid => $tid, curl_rc => $? >> 8, status => $code + 0,
-               body => $self->file('h2.body'), raw_head => $self->file('h2.head'),
+               body => $self->file('h2.body'),
+               raw_head => $self->file('h2.head'),
                curl_err => $self->file('h2.err'));
     ($res{version}) = $res{raw_head} =~ m{^HTTP/(\S+)};
     for (split /\r\n/, $res{raw_head}) {
         $res{headers}{lc $1} = $2 if /^([^:\s]+):\s*(.*)$/;
     }
     $res{raw} = $res{raw_head} . $res{body};
-    $res{json} = json_decode($res{body}) if ($res{headers}{'content-type'} // '') =~ /json/;
+    $res{json} = json_decode($res{body})
+        if ($res{headers}{'content-type'} // '') =~ /json/;
     return \%res;
 }
 
@@ -453,7 +544,8 @@ sub error_lines {
 # The module's failure lines written for one request.
 sub failure_lines {
     my ($self, $res) = @_;
-    return grep { /webhook signature check failed/ && /request: "[^"]*[?&]tid=$res->{tid}(?:[& ])/ }
+    my $request = qr/request: "[^"]*[?&]tid=$res->{tid}(?:[& ])/;
+    return grep { /webhook signature check failed/ && /$request/ }
            $self->error_lines;
 }
 
@@ -462,9 +554,11 @@ sub failure_lines {
 sub access_for {
     my ($self, $res) = @_;
     my $deadline = time + 3 * $SCALE;
+    my $line = '^(\S+) (\S*[?&]tid=' . $res->{tid} . '(?:&\S*)?) (\d+)'
+             . '(?: r=(\S*) t=(\S*) k=(\S*))?$';
     while (1) {
         for (split /\n/, $self->file('access.log')) {
-            next unless m{^(\S+) (\S*[?&]tid=$res->{tid}(?:&\S*)?) (\d+)(?: r=(\S*) t=(\S*) k=(\S*))?$};
+            next unless m{$line};
             return { method => $1, uri => $2, status => $3, result => $4,
                      timestamp => $5, key => $6, line => $_ };
         }

@@ -13,7 +13,8 @@ use Time::HiRes qw(time sleep);
 
 sub new {
     my ($class, $port) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Proto => 'tcp', Timeout => 5)
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Proto => 'tcp', Timeout => 5)
         or die "connect: $!";
     $s->autoflush(1);
     return bless { sock => $s, buf => '' }, $class;
@@ -37,7 +38,8 @@ sub write {
 sub _fill {
     my ($self, $deadline) = @_;
     my $left = $deadline - time;
-    return undef if $left <= 0 || !IO::Select->new($self->{sock})->can_read($left);
+    return undef
+        if $left <= 0 || !IO::Select->new($self->{sock})->can_read($left);
     my $n = sysread($self->{sock}, $self->{buf}, 65536, length $self->{buf});
     return $n ? 1 : 0;
 }
@@ -48,7 +50,8 @@ sub send_pieces {
     my ($self, $raw, $cuts, $delay, $timeout, $expect_at) = @_;
     my ($pos, %pre) = (0, ('continue' => 0));
     $pre{body_sent} = 1;
-    for my $cut ((sort { $a <=> $b } grep { $_ > 0 && $_ < length $raw } @$cuts), length $raw) {
+    my @cuts = sort { $a <=> $b } grep { $_ > 0 && $_ < length $raw } @$cuts;
+    for my $cut (@cuts, length $raw) {
         next if $cut <= $pos;
         if ($pos) {
             if (defined $expect_at && $pos == $expect_at) {
@@ -63,7 +66,8 @@ sub send_pieces {
                 sleep $delay;
             }
         }
-        $pre{write_error} = 1 unless $self->write(substr($raw, $pos, $cut - $pos));
+        $pre{write_error} = 1
+            unless $self->write(substr($raw, $pos, $cut - $pos));
         $pos = $cut;
     }
     my $r = $self->read_response($timeout);
@@ -87,7 +91,8 @@ sub read_response {
         }
         my $head = substr($self->{buf}, 0, $i + 4, '');
         $r{raw} .= $head;
-        my ($status) = $head =~ m{^HTTP/\d\.\d (\d{3})} or return { %r, garbage => 1 };
+        my ($status) = $head =~ m{^HTTP/\d\.\d (\d{3})}
+            or return { %r, garbage => 1 };
         if ($status == 100) {
             return { %r, status => 100 } if $stop_at_100;
             $r{continue}++;
@@ -97,18 +102,22 @@ sub read_response {
         for (split /\r\n/, $head) {
             next unless /^([^:\s]+):\s*(.*)$/;
             my $k = lc $1;
-            $r{headers}{$k} = exists $r{headers}{$k} ? "$r{headers}{$k}, $2" : $2;
+            $r{headers}{$k} = exists $r{headers}{$k}
+                            ? "$r{headers}{$k}, $2" : $2;
         }
         my $h = $r{headers} || {};
         my $body = '';
         if ($status == 204 || $status == 304) {
         } elsif (($h->{'transfer-encoding'} // '') =~ /chunked/i) {
             while (1) {
-                $self->_fill($deadline) or return { %r, timeout => 1 } until $self->{buf} =~ /\r\n/;
-                $self->{buf} =~ s/^([0-9a-fA-F]+)[^\r]*\r\n// or return { %r, garbage => 1 };
+                $self->_fill($deadline) or return { %r, timeout => 1 }
+                    until $self->{buf} =~ /\r\n/;
+                $self->{buf} =~ s/^([0-9a-fA-F]+)[^\r]*\r\n//
+                    or return { %r, garbage => 1 };
                 my $size = hex $1;
                 my $need = $size ? $size + 2 : 2;
-                $self->_fill($deadline) or return { %r, timeout => 1 } while length $self->{buf} < $need;
+                $self->_fill($deadline) or return { %r, timeout => 1 }
+                    while length $self->{buf} < $need;
                 $body .= substr($self->{buf}, 0, $size);
                 substr($self->{buf}, 0, $need, '');
                 last unless $size;
@@ -124,7 +133,8 @@ sub read_response {
         }
         $r{raw} .= $body;
         $r{body} = $body;
-        $r{json} = eval { JSON::PP->new->decode($body) } if ($h->{'content-type'} // '') =~ /json/;
+        $r{json} = eval { JSON::PP->new->decode($body) }
+            if ($h->{'content-type'} // '') =~ /json/;
         return \%r;
     }
 }

@@ -17,8 +17,9 @@ my $JSON = JSON::PP->new->canonical->ascii;
 # Returns (pid, port) of a server logging to $log.
 sub start {
     my ($log) = @_;
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                    LocalPort => 0, Proto => 'tcp',
+                                    Listen => 128, ReuseAddr => 1)
         or die "upstream listen: $!";
     my $port = $srv->sockport;
     my $pid = fork() // die "fork: $!";
@@ -75,13 +76,15 @@ sub _serve {
         _fill($c, \$buf) while length $buf < $len;
         $body = substr($buf, 0, $len);
     }
-    my $rec = $JSON->encode({ method => $method, uri => $uri, len => length $body,
+    my $rec = $JSON->encode({ method => $method, uri => $uri,
+                              len => length $body,
                               sha256 => sha256_hex($body), headers => \%h });
     open my $fh, '>>', $log or die;
     syswrite $fh, "$rec\n";
     close $fh;
     print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-           . "Content-Length: " . length($rec) . "\r\nConnection: close\r\n\r\n$rec";
+           . 'Content-Length: ' . length($rec) . "\r\n"
+           . "Connection: close\r\n\r\n$rec";
     alarm 0;
 }
 
