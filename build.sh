@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # One entry point: install what is missing, build, test, demo.
 #
 #   ./build.sh          install dependencies, build the module, print its path

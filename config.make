@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # nginx has no CXXFLAGS: give the module's C++ objects their standard here.
 
 for webhook_src in $ngx_addon_dir/ngx_module/*.cpp $ngx_addon_dir/src/*.cpp

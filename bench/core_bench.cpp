@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // Microbenchmark of the verification core alone: one full Novu check
 // (create, headers, begin, update, finish, destroy) per iteration, as the
 // nginx glue drives it, over bodies of the sizes given on the command line.

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: BSD-2-Clause
+--
 -- wrk script: POSTs one pre-signed webhook body again and again.
 --
 -- The body and its Novu-Signature header are prepared by bench/run.sh

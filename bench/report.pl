@@ -1,4 +1,6 @@
 #!/usr/bin/env perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Turns the result files of bench/run.sh into a Markdown report with the
 # issue's targets judged.  Usage: report.pl RESULT_DIR
 #

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Benchmarks the module against a plain proxy and against the njs and Lua
 # verifiers a user would otherwise write.  Run through `./build.sh bench`.
 #

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // libFuzzer target: the header parsers, through the C API, for every scheme
 // (auto included).  Arbitrary header names and values, clock and tolerance;
 // see fuzz_input.hpp for the input format.

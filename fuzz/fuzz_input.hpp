@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // The input format shared by the fuzz targets: a small text "request" that
 // libFuzzer mutates byte by byte and that a person can read and write.
 //

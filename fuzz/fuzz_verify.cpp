@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // libFuzzer target: the whole verification as the glue drives it (headers,
 // then begin with the secrets, the body fed in pieces cut at offsets taken
 // from the input, finish); see fuzz_input.hpp for the input format.

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/): valid
 # Novu and NotifyKit requests and each malformed form listed in SPEC.md, in
 # the input format of fuzz_input.hpp.  The seeds are committed; run this

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for the
 # given number of seconds from its seed corpus, then prints how many inputs
 # each executed.  Called by `./build.sh fuzz [seconds]`.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Runs the integration suite (prove t/) with nginx in a hardening mode, then
 # fails if any sanitizer or memcheck report was written.  Called by
 # `SANITIZE=1 ./build.sh test` and `VALGRIND=1 ./build.sh test`.

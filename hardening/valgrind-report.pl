@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Judges the valgrind logs of a `VALGRIND=1 ./build.sh test` run (one log a
 # process: vg.<pid>): fails on any memcheck error, and on any definite leak
 # whose allocation stack goes through the module (its functions or the

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Builds nginx itself and the module from upstream nginx sources, then runs
 # the integration tests against that nginx: proof that the module compiles
 # (nginx builds with -Werror) and behaves the same on each version.

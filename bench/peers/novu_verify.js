@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // Peer for the benchmark: Novu webhook verification written in njs, the way
 // a user would without this module.  Used as
 //

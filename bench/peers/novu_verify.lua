@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: BSD-2-Clause
+--
 -- Peer for the benchmark: Novu webhook verification in OpenResty's Lua
 -- module, the way a user would write it without this module:
 --

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Runs the system nginx with the module in a private prefix, in front of the
 # demo upstream, and prints curl commands to try.  Ctrl-C stops both.
 #

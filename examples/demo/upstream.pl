@@ -1,4 +1,6 @@
 #!/usr/bin/env perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # The demo's application: answers every request with what it received, so
 # you can see that a verified body reaches it byte for byte.
 use strict;

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Judges a soak run (hardening/soak/soak.sh) from what nginx logged, what
 # reached the upstream and what the load generators saw; prints the figures
 # and exits non-zero if any check failed.

@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: BSD-2-Clause
+--
 -- wrk script for the soak: cycles through the pre-signed raw HTTP/1.1
 -- requests of one batch (hardening/soak/sign.pl), each thread starting at
 -- its own offset, and counts the responses per request kind and status

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Writes one batch of pre-signed soak requests, signed with the clock of now
 # (the soak re-signs every round, so timestamps stay fresh):
 #   <dir>/h1/index        "kind file" lines, cycled by wrk (mix.lua); the

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # The soak and reload-under-load tests (`./build.sh soak`), loopback only.
 #
 #   hardening/soak/soak.sh <module.so>

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # Packages a built module as a Debian libnginx-mod-* package, laid out the
 # way Debian's own module packages are (what dh_nginx produces):
 #
@@ -80,7 +82,7 @@ stage_files() {
 write_control() {
     local pkg=$1 depends=$2 size
     size=$(du -k -s --exclude=DEBIAN "$pkg" | cut -f1)
-    sed -e "s|@PACKAGE@|$PACKAGE|" -e "s|@VERSION@|$VERSION|" \
+    sed -e '/^#/d' -e "s|@PACKAGE@|$PACKAGE|" -e "s|@VERSION@|$VERSION|" \
         -e "s|@ARCH@|$ARCH|" -e "s|@DEPENDS@|$depends|" -e "s|@SIZE@|$size|" \
         "$HERE/control.in" > "$pkg/DEBIAN/control"
     local script
