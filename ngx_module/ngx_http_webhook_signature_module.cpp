@@ -411,6 +411,10 @@ ngx_http_webhook_signature_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webhook signature check started (scheme: %s)",
+                   ws_scheme_name(static_cast<ws_scheme_e>(wlcf->scheme)));
+
     /* what the headers decide is answered before any body is read */
 
     result = ngx_http_webhook_signature_check_headers(r, wlcf, ctx);

@@ -125,7 +125,7 @@ $h->run(<<'EOF', vars => { SECRET => $S, SINK => "127.0.0.1:$sink_port" });
         }
 
         location /ep-return {
-            error_page 401 @returns;
+            error_page 401 = @returns;
             proxy_pass http://%%UPSTREAM%%;
         }
 
@@ -250,15 +250,20 @@ for my $proto ('http/1.1', 'h2') {
             my $r = send_route($proto, $uri, $FAILURE{$kind}->());
             settle();
             my $c = $h->checks;
-            $c->is($r->{status}, $want->{status}, 'status');
+            # answered before the upload is read: curl 7.88 may report the
+            # stream reset instead of the answer (see body.t)
+            my $reset = $proto eq 'h2' && $kind ne 'mismatch'
+                        && $r->{status} == 0 && $r->{curl_rc} == 92;
+            $c->is($r->{status}, $want->{status}, 'status') unless $reset;
             $c->is(upstream_count() - $up, 0, 'nothing reached the upstream');
             $c->is(sink_count() - $sink, 0, 'no connection to the sink');
-            $c->is($r->{body}, $want->{body}, 'body') if $want->{body};
+            $c->is($r->{body}, $want->{body}, 'body')
+                if $want->{body} && !$reset;
             $c->is($r->{body}, $ERROR_BODY{novu}{$kind}, 'JSON body')
-                if $want->{json};
+                if $want->{json} && !$reset;
             $c->is(scalar $h->failure_lines($r), 1, 'one failure line');
             $c->done("$name: answered $want->{status}, nothing upstream",
-                     $r->{raw});
+                     $r->{raw}, $r->{curl_err} // '');
         }
     }
 }

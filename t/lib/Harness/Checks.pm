@@ -95,7 +95,8 @@ sub rejected_ok {
 
 # Exactly one failure line for the request, in the exact form:
 #   failure_logged_ok($res, 'mismatch', 'novu', $name, level => 'error',
-#                     report => 0, upstream_tried => 0)
+#                     report => 0, upstream_tried => 0,
+#                     after_subrequest => 0)
 sub failure_logged_ok {
     my ($self, $res, $result, $scheme, $name, %o) = @_;
     my $c = checks();
@@ -109,9 +110,11 @@ sub _failure_checks {
     my $level = $o{level} // 'error';
     my $ro = $o{report} ? ' \(report only\)' : '';
     # a request that already went to an upstream keeps nginx's log context
-    # from it: " while sending to client" and the upstream's address
+    # from it: " while sending to client" and the upstream's address; after
+    # an auth_request subrequest's upstream, the action only
     my ($action, $upstream) = $o{upstream_tried}
-        ? (' while sending to client', ', upstream: "[^"]*"') : ('', '');
+        ? (' while sending to client', ', upstream: "[^"]*"')
+        : $o{after_subrequest} ? (' while sending to client', '') : ('', '');
     my $re = ' \[' . quotemeta($level) . '\] \d+#\d+: \*\d+'
            . " webhook signature check failed$ro: " . quotemeta($result)
            . ' \(scheme: ' . quotemeta($scheme) . '\)' . $action
