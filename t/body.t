@@ -32,6 +32,11 @@ $h->run(<<'EOF', vars => { SECRET => $S });
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        location /infile-clean {
+            client_body_in_file_only clean;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
         location /nobuf {
             proxy_request_buffering off;
             proxy_http_version 1.1;
@@ -138,6 +143,26 @@ $h->rejected_ok(send_body('/infile', forged($small), $small),
 $h->passed_ok(send_body('/infile', signed('', signed => '{}'), ''), '',
               'body: client_body_in_file_only on'
               . ' with an empty body is verified as {}');
+
+# An empty body of unknown length (chunked "0\r\n\r\n", an HTTP/2 stream
+# ended without DATA) has no buffers under client_body_in_file_only before
+# nginx 1.31.0: it is empty, not discarded.
+for my $where ('/infile', '/infile-clean') {
+    $h->passed_ok($h->request(uri => $where,
+                              headers => signed('', signed => '{}'),
+                              chunked => []),
+                  '', "body: $where, an empty chunked body is verified as {}");
+    $h->rejected_ok($h->request(uri => $where,
+                                headers => signed('', signed => '{"x":1}'),
+                                chunked => []),
+                    'mismatch', 'novu',
+                    "body: $where, an empty chunked body signed over"
+                    . ' another body is rejected');
+    $h->passed_ok($h->h2(uri => $where, method => 'POST', body => '',
+                         stream => 1, headers => signed('', signed => '{}')),
+                  '', "h2: $where, a stream ended without DATA is verified"
+                      . ' as {}');
+}
 
 my $utf8 = "{\"text\":\"h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x98\x80"
          . " \xE6\x97\xA5\xE6\x9C\xAC\"}";

@@ -210,6 +210,50 @@ refused('an unreadable secret file (a directory)',
     webhook_signature_secret file=%%PREFIX%%/html;
 EOF
 
+# A "$" in a literal secret would silently be a variable: only text
+# without variables, or exactly one variable, is a secret value.
+for my $case (['text mixed with a variable', 'Zx$9kqW'],
+              ['a variable the client sets, after text', 'pw$arg_k'],
+              ['a regex capture', '$1'],
+              ['two variables', '$http_a$http_b'],
+              ['a variable, then text', '${http_x}tail']) {
+    my ($what, $value) = @$case;
+    my @t = t_loc(<<'EOF', vars => { VALUE => $value });
+    webhook_signature novu;
+    webhook_signature_secret '%%VALUE%%';
+EOF
+    refused("webhook_signature_secret '$value' ($what)",
+            'webhook_signature_secret', qr/"file="[^\n]*"env="/, \@t);
+    unlike($t[1], qr/\Q$value\E/,
+           "nginx -t does not print the refused secret '$value'");
+}
+accepted('exactly one variable as a secret ($http_x_tenant)', <<'EOF');
+    webhook_signature novu;
+    webhook_signature_secret $http_x_tenant;
+EOF
+accepted('exactly one variable in braces (${http_x_tenant})', <<'EOF');
+    webhook_signature novu;
+    webhook_signature_secret ${http_x_tenant};
+EOF
+
+# The size limit is on the key, after trailing CR and LF are stripped.
+$h->write_file('max.secret', ('k' x 65536) . "\n");
+$h->write_file('max-crlf.secret', ('k' x 65536) . "\r\n\r\n");
+$h->write_file('over.secret', ('k' x 65537) . "\n");
+accepted('a 65,536-byte secret file with a trailing newline', <<'EOF');
+    webhook_signature novu;
+    webhook_signature_secret file=%%PREFIX%%/max.secret;
+EOF
+accepted('a 65,536-byte secret file with trailing CR LF CR LF', <<'EOF');
+    webhook_signature novu;
+    webhook_signature_secret file=%%PREFIX%%/max-crlf.secret;
+EOF
+refused('a 65,537-byte secret (with a trailing newline)',
+        'webhook_signature_secret', qr/larger than 65536 bytes/, <<'EOF');
+    webhook_signature novu;
+    webhook_signature_secret file=%%PREFIX%%/over.secret;
+EOF
+
 refused('an unset environment variable', 'webhook_signature_secret',
         qr/WH_CONF_UNSET/, <<'EOF', env => { WH_CONF_UNSET => undef });
     webhook_signature novu;

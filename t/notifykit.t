@@ -126,8 +126,8 @@ sub post {
                     'notifykit malformed: X-Webhook-Signature'
                     . ' without X-Webhook-Timestamp');
     $h->rejected_ok(post('/nk', ['X-Webhook-Timestamp' => $t]),
-                    'malformed', 'notifykit',
-                    'notifykit malformed: X-Webhook-Timestamp'
+                    'missing', 'notifykit',
+                    'notifykit missing: X-Webhook-Timestamp'
                     . ' without X-Webhook-Signature');
     $h->rejected_ok(post('/nk', ['X-Webhook-Timestamp' => $t + 1,
                                  'X-Webhook-Signature' => $sig]),
