@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * ngx_http_webhook_signature_module: verifies webhook HMAC signatures
  * (Novu's Novu-Signature, NotifyKit's X-Webhook-Signature) before the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // The C API: one ws_check_t per request, driven by the nginx glue.
 
 #include "webhook_signature.h"

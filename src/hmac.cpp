@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // OpenSSL 3 deprecates the SHA256_* functions in favour of EVP_MD, whose
 // contexts cannot be restored to a pre-computed state without allocating
 // (EVP_MD_CTX_copy_ex() duplicates the provider context), and whose HMAC

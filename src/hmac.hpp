@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // HMAC-SHA256 (RFC 2104) over pre-computed SHA-256 states, fed incrementally.
 
 #ifndef WEBHOOK_SIGNATURE_HMAC_HPP

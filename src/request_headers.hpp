@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // The few request headers a scheme reads, gathered from all of them.
 
 #ifndef WEBHOOK_SIGNATURE_REQUEST_HEADERS_HPP

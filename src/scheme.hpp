@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // A signature scheme is data (which headers, what an empty body is signed
 // as, how errors look) plus a small parser that turns the headers into a
 // ParsedSignature.  Adding a sender means adding one table entry.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
 // Timestamps as senders write them: plain decimal, seconds or milliseconds.
 
 #ifndef WEBHOOK_SIGNATURE_TIMESTAMP_HPP

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * The verification core's C API: the only header the nginx glue includes.
  *

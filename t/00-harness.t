@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # The harness itself, against nginx without the module: the recording
 # upstream, the raw client (pieces, chunked, 100-continue, keep-alive),
 # HTTP/2 through curl, reload, nginx -t and the log helpers.

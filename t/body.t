@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "The schemes" (raw body bytes after chunked decoding / HTTP/2 frames)
 # and "Outcomes": every way nginx can hold a body (with the headers, read
 # asynchronously, pre-read + rest, temp file, in-file-only, chunked, HTTP/2,

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "Directives": every configuration error fails `nginx -t` with a
 # message naming the directive (or file / variable) and the problem, and
 # settings inherit downward like nginx's own, a level that sets a directive

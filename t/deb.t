@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # The Debian package (./build.sh deb) on this machine's own nginx: installed
 # with apt-get it puts the module, its load_module file and the
 # modules-enabled link where Debian's libnginx-mod-* packages put theirs;

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # examples/: every snippet, inside examples/nginx.conf, passes `nginx -t`
 # (alone and all together), and then runs: requests signed with
 # tools/webhook-sign pass, forged ones are rejected, and each example's

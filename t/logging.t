@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "Logging": one error-log line per failure, in the exact form, with
 # nginx's request context, at webhook_signature_log_level; the report-only
 # form; nothing for a success; secrets, body bytes and the expected

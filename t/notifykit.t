@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "The schemes: notifykit" (X-Webhook-Timestamp + X-Webhook-Signature,
 # empty body signed as empty, whsec_ secrets verbatim) and the `auto`
 # scheme's choice between novu and notifykit.

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "The schemes: novu": the Novu-Signature header, its timestamp units,
 # the empty body signed as {}, every malformed form, missing, stale,
 # mismatch and the tolerance.

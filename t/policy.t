@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "Outcomes" and the policy directives: webhook_signature_status,
 # webhook_signature_mode report, error_page, internal redirects (checked at
 # most once per main request), subrequests never checked.

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "Outcomes": a rejected request reaches no upstream, by any route.
 # Every route nginx can take a rejected request on (error_page with and
 # without "=", to a URI or a named location, same or other location;

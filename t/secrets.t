@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "webhook_signature_secret": rotation (any secret verifies, its index
 # in $webhook_signature_key), variables (per-tenant map), file= (trailing
 # CR/LF stripped), env=NAME, a per-request empty secret (500 no_secret),

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # tools/webhook-sign (./build.sh sign): the headers it prints are what Novu
 # and NotifyKit send (checked against `openssl dgst`), and pasted into curl
 # they get 200 from the module with the exact bytes reaching the upstream,

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+#
 # SPEC "Logging and variables": $webhook_signature_result,
 # $webhook_signature_timestamp and $webhook_signature_key in the access log
 # and in later phases (proxy_set_header), for ok, every failure, report

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+
 package Harness;
 
 # A small nginx-tests style harness: a temp prefix, a templated nginx.conf,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * Shared helpers for the cmocka unit tests of the verification core.
  *

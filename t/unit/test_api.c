@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * The small API surface: result and scheme names, the default JSON error
  * bodies (DESIGN-NOTES.md, exactly), ws_check_destroy(NULL), creating a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * The MAC: known-answer vectors from the openssl command line, what an empty
  * body is signed as, several v1 values, uppercase hex, secret rotation and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * Pre-keyed secrets (ws_key_create, ws_check_begin_keyed): a secret keyed
  * once verifies exactly as the same secret keyed per check, over many

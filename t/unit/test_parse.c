@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * Header parsing: missing, malformed, which header counts, auto resolution,
  * the NotifyKit header pair, and the order missing -> malformed.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * Timestamps: the tolerance window (symmetric, inclusive), seconds vs
  * milliseconds by digit count, WS_TOLERANCE_OFF, huge values, the order

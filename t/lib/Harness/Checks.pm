@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+
 package Harness::Checks;
 
 # What the tests assert about one request, as methods of the harness:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+
 package Harness::Cmd;
 
 # Runs a command without a shell and captures what it prints:

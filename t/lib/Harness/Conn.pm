@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+
 package Harness::Conn;
 
 # One client connection speaking raw HTTP/1.1: writes bytes in pieces,

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+
 package Harness::Upstream;
 
 # The recording backend nginx proxies to: a forked Perl HTTP/1.x server that
