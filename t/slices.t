@@ -54,7 +54,8 @@ EOF
 # connection number of its request line.
 sub conn_of {
     my ($tid) = @_;
-    my ($n) = $h->error_log =~ /\*(\d+) http request line: "\S+ [^"]*tid=$tid\b/;
+    my ($n) = $h->error_log
+              =~ /\*(\d+) http request line: "\S+ [^"]*tid=$tid\b/;
     return $n // 'none';
 }
 sub slice_lines {
