@@ -161,14 +161,14 @@ else
         >"$WORK/debootstrap.log" 2>&1 \
         || { tail -n 30 "$WORK/debootstrap.log" >&2; die "debootstrap $SUITE failed; see the lines above"; }
     BASE_HOW="debootstrap"
-    if [ -n "$CACHE_TAR" ]; then
-        say "saving the base root as $CACHE_TAR for the next run"
-        mkdir -p "$FRESH_ROOT_CACHE"
-        tar -C "$ROOT" --numeric-owner -cpf "$CACHE_TAR.part" . && mv "$CACHE_TAR.part" "$CACHE_TAR"
-    fi
 fi
 BASE_TIME=$((SECONDS - BASE_START))
 say "base root ready ($BASE_HOW) in ${BASE_TIME} s"
+if [ -n "$CACHE_TAR" ] && [ ! -f "$CACHE_TAR" ]; then
+    say "saving the base root as $CACHE_TAR for the next run (FRESH_ROOT_CACHE)"
+    mkdir -p "$FRESH_ROOT_CACHE"
+    tar -C "$ROOT" --numeric-owner -cpf "$CACHE_TAR.part" . && mv "$CACHE_TAR.part" "$CACHE_TAR"
+fi
 
 # What an installed system has and debootstrap leaves out.
 say "apt sources: $SUITE, $SUITE-updates, $SUITE-security; /etc/hosts; /etc/resolv.conf from this machine"
@@ -247,9 +247,9 @@ TEST_TIME=$((SECONDS - TEST_START))
 
 nginx_version=$(chroot "$ROOT" nginx -v 2>&1 | sed 's/.*\///') || nginx_version=unknown
 say "Debian $SUITE $(cat "$ROOT/etc/debian_version"), nginx $nginx_version, HEAD $(git -C "$CHECKOUT" rev-parse --short HEAD):"
-printf '==> fresh-root:   %-44s %5d s\n' "base root ($BASE_HOW)" "$BASE_TIME" >&2
-printf '==> fresh-root:   %-44s %5d s  %s\n' "DEMO_CHECK=1 ./build.sh demo (installs, builds)" "$DEMO_TIME" "$demo_result" \
+printf '==> fresh-root:   %-48s %5d s\n' "base root ($BASE_HOW)" "$BASE_TIME" >&2
+printf '==> fresh-root:   %-48s %5d s  %s\n' "DEMO_CHECK=1 ./build.sh demo (installs, builds)" "$DEMO_TIME" "$demo_result" \
     "./build.sh test" "$TEST_TIME" "$test_result" >&2
-printf '==> fresh-root:   %-44s %5d s\n' "in all, before cleanup" "$SECONDS" >&2
+printf '==> fresh-root:   %-48s %5d s\n' "in all, before cleanup" "$SECONDS" >&2
 [ "$status" -eq 0 ] || say "a command failed inside the $SUITE root: see its output above (KEEP_ROOT=1 keeps the root to look into)"
 exit "$status"
