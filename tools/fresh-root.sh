@@ -225,15 +225,19 @@ free_port_pair() {
 DEMO_PORT=$(free_port_pair)
 
 # in_root COMMAND: runs COMMAND in the clone with a login's clean
-# environment, none of this machine's.
+# environment, none of this machine's.  In the background, waited for: a
+# signal to this script then ends it at once (bash runs a trap only after the
+# foreground command), and cleanup stops what runs inside the root.
 in_root() {
-    local command=$1
+    local command=$1 pid
     say "chroot $ROOT: cd /root/$NAME && $command"
     chroot "$ROOT" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         LANG=C.UTF-8 TERM=dumb \
         DEMO_PORT="$DEMO_PORT" DEMO_UPSTREAM_PORT="$((DEMO_PORT + 1))" \
-        /bin/bash -c "cd /root/$NAME && $command" </dev/null
+        /bin/bash -c "cd /root/$NAME && $command" </dev/null &
+    pid=$!
+    wait "$pid"
 }
 
 status=0
