@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck disable=SC2317  # the cleanup functions run from the EXIT trap
+#
 # The README's two commands, run as a newcomer runs them, on a bare Debian
 # root: proves that `./build.sh demo` and `./build.sh test` install what they
 # need and pass on a release, from nothing.
