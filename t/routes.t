@@ -4,7 +4,8 @@
 # SPEC "Outcomes": a rejected request reaches no upstream, by any route.
 # Every route nginx can take a rejected request on (error_page with and
 # without "=", to a URI or a named location, same or other location;
-# post_action; try_files; mirror; rewrite ... last; each kind of *_pass)
+# post_action; try_files; mirror; rewrite ... last; an "if" block; each
+# kind of *_pass)
 # times each kind of failure (missing: headers only; mismatch: body read;
 # stale), over HTTP/1.1 and HTTP/2: the upstream receives nothing, not even
 # a connection.  Static error pages, return and error_page =CODE still
@@ -15,6 +16,7 @@ use warnings;
 use Test::More;
 use IO::Socket::INET;
 use POSIX ();
+use Time::HiRes qw(time);
 use Harness;
 
 my $S = 'routes-secret-Qw7e';
@@ -116,6 +118,11 @@ $h->run(<<'EOF', vars => { SECRET => $S, SINK => "127.0.0.1:$sink_port" });
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        location /ep-if {
+            error_page 401 /open/if;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
         location /ep-static {
             error_page 401 /err.html;
             proxy_pass http://%%UPSTREAM%%;
@@ -148,6 +155,12 @@ $h->run(<<'EOF', vars => { SECRET => $S, SINK => "127.0.0.1:$sink_port" });
 
             location /open/proxy {
                 proxy_pass http://%%UPSTREAM%%;
+            }
+
+            location /open/if {
+                if ($request_method) {
+                    proxy_pass http://%%UPSTREAM%%;
+                }
             }
 
             location /open/try {
@@ -225,6 +238,7 @@ my %ROUTE = (
     '/ep-scgi'      => { status => 401 },
     '/ep-memcached' => { status => 401 },
     '/ep-grpc'      => { status => 401 },
+    '/ep-if'        => { status => 401 },
     '/ep-static'    => { status => 401, body => "custom error page\n" },
     '/ep-code'      => { status => 418, body => "custom error page\n" },
     '/ep-return'    => { status => 409, body => "returned\n" },
@@ -284,9 +298,10 @@ for my $proto ('http/1.1', 'h2') {
 for my $proto ('http/1.1', 'h2') {
     for my $uri ('/ep-same', '/post-action', '/mirror', '/ep-named') {
         my $r = send_route($proto, $uri, [novu_headers($S, now_ms(), $BODY)]);
-        settle();
-        my @up = $h->upstream_for($r);
         my $want = $uri =~ m{^/(post-action|mirror)$} ? 2 : 1;
+        my $deadline = time + 5 * $Harness::SCALE;
+        settle() until $h->upstream_for($r) >= $want || time > $deadline;
+        my @up = $h->upstream_for($r);
         my $c = $h->checks;
         $c->is($r->{status}, 200, 'status 200');
         $c->is(scalar @up, $want, "$want copies upstream");
