@@ -8,10 +8,10 @@
  * The check runs in the precontent phase: after nginx's own access checks
  * (allow/deny, auth_basic, auth_request), which are cheaper and decide
  * among themselves under "satisfy", and before try_files and mirror.
- * A request it rejects is never handed to a content handler (proxy_pass,
- * fastcgi_pass, ...) in any location nginx takes it to afterwards: every
- * location's content handler is wrapped by a guard when the configuration
- * loads.
+ * A request it rejects (or whose check nginx cut short) is never handed to
+ * a content handler (proxy_pass, fastcgi_pass, ...) in any location nginx
+ * takes it or its subrequests to afterwards: the same handler, which runs
+ * in every location, takes the content handler away.
  *
  * The glue only translates: request headers, secrets and body buffers go to
  * the verification core (src/webhook_signature.h), its verdict comes back
@@ -44,6 +44,13 @@ extern "C" {
  */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_SLICE         (1024 * 1024)
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MIN_SLICE     (64 * 1024)
+
+/*
+ * A worker that is shutting down gracefully waits for pending timers, not
+ * for posted events: a timer is kept armed while a body is hashed in
+ * slices.  Its expiry only hashes the next slice early.
+ */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_SLICE_HOLD    60000
 
 /*
  * A temp-file slice is hashed front to back in one go: mapping all its
@@ -84,8 +91,6 @@ typedef struct {
     ngx_uint_t                  mode;
     ngx_int_t                   status;
     ngx_uint_t                  log_level;
-    /* this location's own content handler, behind the guard */
-    ngx_http_handler_pt         content_handler;
 } ngx_http_webhook_signature_loc_conf_t;
 
 
@@ -135,6 +140,8 @@ static ngx_int_t ngx_http_webhook_signature_body_filter(ngx_http_request_t *r,
 static void ngx_http_webhook_signature_slice_handler(ngx_event_t *ev);
 static void ngx_http_webhook_signature_hash_slice(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx);
+static void ngx_http_webhook_signature_stop_slices(
+    ngx_http_webhook_signature_ctx_t *ctx);
 static ws_result_e ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ngx_buf_t *b, off_t offset,
     size_t size);
@@ -151,8 +158,14 @@ static ngx_int_t ngx_http_webhook_signature_reject(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ngx_uint_t status);
 static ngx_flag_t ngx_http_webhook_signature_has_error_page(
     ngx_http_request_t *r, ngx_uint_t status);
-static ngx_int_t ngx_http_webhook_signature_content_guard(
+static ngx_int_t ngx_http_webhook_signature_check(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx);
+static ngx_flag_t ngx_http_webhook_signature_blocked(
+    ngx_http_webhook_signature_ctx_t *ctx);
+static void ngx_http_webhook_signature_keep_from_content(
     ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_refuse(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_webhook_signature_result_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -327,14 +340,18 @@ static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
 
 
 /*
- * The precontent handler runs once on entry, once more when the body has
- * been read and hashed (the mirror module's pattern), and again in any
- * location an internal redirect leads to.
+ * The precontent handler runs in every location, for every request and
+ * subrequest.  In a protected location it checks the main request: once
+ * on entry, once more when the body has been read and hashed (the mirror
+ * module's pattern), and again in any location an internal redirect leads
+ * to.  Wherever it runs, a request whose main request did not pass gets no
+ * content handler.
  */
 
 static ngx_int_t
 ngx_http_webhook_signature_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                               rc;
     ngx_http_webhook_signature_ctx_t       *ctx;
     ngx_http_webhook_signature_loc_conf_t  *wlcf;
 
@@ -342,14 +359,33 @@ ngx_http_webhook_signature_handler(ngx_http_request_t *r)
                ngx_http_get_module_loc_conf(r,
                                           ngx_http_webhook_signature_module));
 
+    ctx = ngx_http_webhook_signature_get_ctx(r->main);
+
     /* subrequests (auth_request, SSI, mirror) are never checked */
 
-    if (wlcf->scheme == WS_SCHEME_OFF || r != r->main) {
-        return NGX_DECLINED;
+    if (wlcf->scheme != WS_SCHEME_OFF && r == r->main) {
+        rc = ngx_http_webhook_signature_check(r, wlcf, ctx);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        ctx = ngx_http_webhook_signature_get_ctx(r);
     }
 
-    ctx = ngx_http_webhook_signature_get_ctx(r);
+    if (ctx != NULL && ngx_http_webhook_signature_blocked(ctx)) {
+        ngx_http_webhook_signature_keep_from_content(r);
+    }
 
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_check(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
     if (ctx == NULL) {
         return ngx_http_webhook_signature_start(r, wlcf);
     }
@@ -482,8 +518,9 @@ ngx_http_webhook_signature_create_ctx(ngx_http_request_t *r,
 
 
 /*
- * The request's context, restored after an internal redirect or a named
- * location (both zero r->ctx and set r->internal) from its pool cleanup.
+ * The request's context, restored from its pool cleanup after r->ctx was
+ * zeroed (an internal redirect, a named location, a filter finalizing the
+ * request).
  * A body still being read then was given up by nginx (e.g. a 413 while
  * reading, then error_page): the read will not complete.
  */
@@ -497,7 +534,7 @@ ngx_http_webhook_signature_get_ctx(ngx_http_request_t *r)
     ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(
               ngx_http_get_module_ctx(r, ngx_http_webhook_signature_module));
 
-    if (ctx != NULL || !r->internal) {
+    if (ctx != NULL) {
         return ctx;
     }
 
@@ -531,6 +568,10 @@ ngx_http_webhook_signature_cleanup(void *data)
 
     if (ctx->slice_event.posted) {
         ngx_delete_posted_event(&ctx->slice_event);
+    }
+
+    if (ctx->slice_event.timer_set) {
+        ngx_del_timer(&ctx->slice_event);
     }
 
     ws_check_destroy(ctx->check);
@@ -602,7 +643,7 @@ ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     }
 
     secrets = static_cast<ws_secret_t *>(
-                  ngx_pnalloc(r->pool, n * sizeof(ws_secret_t)));
+                  ngx_palloc(r->pool, n * sizeof(ws_secret_t)));
     if (secrets == NULL) {
         return WS_RESULT_ERROR;
     }
@@ -655,6 +696,8 @@ ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
     ctx->slice_event.handler = ngx_http_webhook_signature_slice_handler;
     ctx->slice_event.data = r;
     ctx->slice_event.log = r->connection->log;
+
+    ngx_add_timer(&ctx->slice_event, NGX_HTTP_WEBHOOK_SIGNATURE_SLICE_HOLD);
 
     ngx_http_webhook_signature_hash_slice(r, ctx);
 }
@@ -729,7 +772,18 @@ ngx_http_webhook_signature_slice_handler(ngx_event_t *ev)
 
     ctx = ngx_http_webhook_signature_get_ctx(r);
 
-    if (ctx != NULL) {
+    if (ctx == NULL
+        || ctx->body != NGX_HTTP_WEBHOOK_SIGNATURE_BODY_HASHING)
+    {
+        return;
+    }
+
+    if (c->error) {
+        /* the client is gone (an HTTP/2 stream reset): stop hashing */
+        ngx_http_webhook_signature_stop_slices(ctx);
+        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+
+    } else {
         ngx_http_webhook_signature_hash_slice(r, ctx);
     }
 
@@ -804,7 +858,17 @@ ngx_http_webhook_signature_hash_slice(ngx_http_request_t *r,
                    "webhook signature: hashed the whole body, %O bytes",
                    ctx->hashed);
 
+    ngx_http_webhook_signature_stop_slices(ctx);
     ngx_http_webhook_signature_body_done(r, ctx);
+}
+
+
+static void
+ngx_http_webhook_signature_stop_slices(ngx_http_webhook_signature_ctx_t *ctx)
+{
+    if (ctx->slice_event.timer_set) {
+        ngx_del_timer(&ctx->slice_event);
+    }
 }
 
 
@@ -1053,35 +1117,56 @@ ngx_http_webhook_signature_has_error_page(ngx_http_request_t *r,
 
 
 /*
- * Stands in front of every location's content handler (proxy_pass,
- * fastcgi_pass, grpc_pass, ...).  Once the main request has been rejected,
- * wherever nginx takes it or its subrequests (error_page, post_action,
- * try_files, a named location, mirror), no content handler runs for it:
- * the answer is the rejection's status.  Static files, "return" and
- * "error_page ... =CODE" need no content handler and still answer.
+ * A main request that was rejected, or whose check nginx cut short (the
+ * body lost to a 413, a timeout or a client abort, then error_page or
+ * post_action), did not pass.  A check still under way has not either.
  */
 
-static ngx_int_t
-ngx_http_webhook_signature_content_guard(ngx_http_request_t *r)
+static ngx_flag_t
+ngx_http_webhook_signature_blocked(ngx_http_webhook_signature_ctx_t *ctx)
 {
-    ngx_http_webhook_signature_ctx_t       *ctx;
-    ngx_http_webhook_signature_loc_conf_t  *wlcf;
+    return ctx->rejected || ctx->result == WS_RESULT_NONE;
+}
 
-    wlcf = static_cast<ngx_http_webhook_signature_loc_conf_t *>(
-               ngx_http_get_module_loc_conf(r,
-                                          ngx_http_webhook_signature_module));
 
-    ctx = ngx_http_webhook_signature_get_ctx(r->main);
+/*
+ * Wherever nginx takes a request that did not pass, or its subrequests
+ * (error_page, post_action, try_files, a named location, mirror), no
+ * content handler runs for it: proxy_pass, fastcgi_pass, grpc_pass and
+ * every other module's.  Nor does anything but GET, HEAD and POST reach
+ * the content phase's own handlers (a PUT kept by "error_page ... =
+ * @named" is not stored by dav).  Static files, "return" and
+ * "error_page ... =CODE" need neither and still answer.
+ */
 
-    if (ctx == NULL || !ctx->rejected) {
-        return wlcf->content_handler(r);
+static void
+ngx_http_webhook_signature_keep_from_content(ngx_http_request_t *r)
+{
+    if (r->content_handler != NULL
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST)))
+    {
+        r->content_handler = ngx_http_webhook_signature_refuse;
     }
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_refuse(ngx_http_request_t *r)
+{
+    ngx_http_webhook_signature_ctx_t  *ctx;
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "webhook signature: rejected request not passed to "
                   "a content handler");
 
-    return ctx->rejected;
+    ctx = ngx_http_webhook_signature_get_ctx(r->main);
+
+    if (ctx != NULL && ctx->rejected) {
+        return ctx->rejected;
+    }
+
+    return (r->main->err_status >= NGX_HTTP_BAD_REQUEST)
+           ? r->main->err_status : NGX_HTTP_BAD_REQUEST;
 }
 
 
@@ -1660,8 +1745,6 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_webhook_signature_loc_conf_t *conf =
         static_cast<ngx_http_webhook_signature_loc_conf_t *>(child);
 
-    ngx_http_core_loc_conf_t  *clcf;
-
     /* the secrets and which of them are variables go together */
 
     if (conf->secrets == NGX_CONF_UNSET_PTR) {
@@ -1687,23 +1770,6 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
                            "\"webhook_signature\" directive requires "
                            "\"webhook_signature_secret\"");
         return (char *) NGX_CONF_ERROR;
-    }
-
-    /*
-     * Every location's content handler goes behind the guard, protected
-     * or not: a rejected request may be taken anywhere.  The merge runs
-     * once per location (nested, named, regex, "if" and "limit_except"
-     * blocks too), after nginx's own modules have set their handlers.
-     */
-
-    clcf = static_cast<ngx_http_core_loc_conf_t *>(
-               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-
-    if (clcf->handler != NULL
-        && clcf->handler != ngx_http_webhook_signature_content_guard)
-    {
-        conf->content_handler = clcf->handler;
-        clcf->handler = ngx_http_webhook_signature_content_guard;
     }
 
     return NGX_CONF_OK;

@@ -123,6 +123,32 @@ $h->run(<<'EOF', vars => { SECRET => $S, SINK => "127.0.0.1:$sink_port" });
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        location /ep-if-set {
+            error_page 401 /open/if-set?x=1;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /if-set {
+            if ($arg_x) {
+                set $if_seen 1;
+            }
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /cut-post-action {
+            client_max_body_size 100;
+            client_body_timeout 1s;
+            post_action @open_proxy;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /cut-error-page {
+            client_max_body_size 100;
+            client_body_timeout 1s;
+            error_page 408 413 /open/proxy;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
         location /ep-static {
             error_page 401 /err.html;
             proxy_pass http://%%UPSTREAM%%;
@@ -161,6 +187,13 @@ $h->run(<<'EOF', vars => { SECRET => $S, SINK => "127.0.0.1:$sink_port" });
                 if ($request_method) {
                     proxy_pass http://%%UPSTREAM%%;
                 }
+            }
+
+            location /open/if-set {
+                if ($arg_x) {
+                    set $if_seen 1;
+                }
+                proxy_pass http://%%UPSTREAM%%;
             }
 
             location /open/try {
@@ -239,6 +272,7 @@ my %ROUTE = (
     '/ep-memcached' => { status => 401 },
     '/ep-grpc'      => { status => 401 },
     '/ep-if'        => { status => 401 },
+    '/ep-if-set'    => { status => 401 },
     '/ep-static'    => { status => 401, body => "custom error page\n" },
     '/ep-code'      => { status => 418, body => "custom error page\n" },
     '/ep-return'    => { status => 409, body => "returned\n" },
@@ -309,6 +343,44 @@ for my $proto ('http/1.1', 'h2') {
         $c->done("$proto $uri: a genuine request reaches the upstream",
                  $r->{raw});
     }
+}
+
+# An "if" without a content handler of its own, inside a location with
+# one: genuine and unprotected requests are served as usual.
+{
+    my $r = $h->request(uri => '/if-set?x=1', body => $BODY,
+                        headers => [novu_headers($S, now_ms(), $BODY)]);
+    $h->passed_ok($r, $BODY, 'an "if" block inside a protected location:'
+                             . ' a genuine request passes');
+    $r = $h->request(uri => '/open/if-set?x=1');
+    is($r->{status}, 200, 'an "if" block inside an unprotected location:'
+                          . ' served by its proxy_pass');
+}
+
+# A check nginx cut short (413 while reading a chunked body, a body that
+# never came) has no verdict: post_action and error_page lead nowhere.
+for my $uri ('/cut-post-action', '/cut-error-page') {
+    my $up = upstream_count();
+    my $big = 'a' x 200;
+    my $r = $h->request(uri => $uri, chunked => [$big],
+                        headers => [novu_headers($S, now_ms(), $big)]);
+    settle();
+    my $c = $h->checks;
+    $c->is($r->{status}, 413, 'status 413');
+    $c->is(upstream_count() - $up, 0, 'nothing reached the upstream');
+    $c->done("$uri: a body over client_max_body_size while reading,"
+             . ' nothing upstream', $r->{raw});
+
+    $up = upstream_count();
+    $r = $h->request(uri => $uri, body => 'a' x 10, content_length => 50,
+                     headers => [novu_headers($S, now_ms(), 'a' x 50)],
+                     timeout => 5);
+    settle();
+    $c = $h->checks;
+    $c->ok($r->{status} == 408 || $r->{status} == 0,
+           'timed out (408 or closed)');
+    $c->is(upstream_count() - $up, 0, 'nothing reached the upstream');
+    $c->done("$uri: a body that never came, nothing upstream", $r->{raw});
 }
 
 # The sink does count connections: an unprotected location reaches it.

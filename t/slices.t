@@ -6,7 +6,8 @@
 # error_page 502 = into a verifying location) is hashed in bounded slices
 # between events, all secrets in one pass over each slice, so another
 # request on the same worker is answered meanwhile; the verdict is the
-# same as for a body hashed as it is read.
+# same as for a body hashed as it is read; a reload meanwhile loses
+# nothing.
 
 use strict;
 use warnings;
@@ -123,6 +124,29 @@ sub body_of { my ($mib) = @_; '{"pad":"' . ('s' x ($mib * 1024 * 1024)) . '"}' }
        'slices: the other request was served before the hashing ended')
         or diag("quick at " . ($quick // 'none') . ", done at "
                 . ($done // 'none'));
+}
+
+# A reload while a body is being hashed: the old worker finishes it.
+{
+    my $body = body_of(32);
+    my $tid = $h->{tid} + 1;
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        my $r = $h->request(uri => '/read-first', body => $body,
+                            timeout => 120,
+                            headers => [novu_headers('attacker', now_ms(),
+                                                     $body)]);
+        $h->write_file($h->prefix . '/reload.status', "$r->{status}\n");
+        POSIX::_exit(0);
+    }
+    $h->{tid}++;
+
+    my $deadline = time + 60 * $Harness::SCALE;
+    sleep 0.05 until slice_lines($tid) or time > $deadline;
+    kill 'HUP', $h->{nginx_pid};
+    waitpid $pid, 0;
+    is($h->file('reload.status'), "401\n",
+       'slices: a reload while hashing: the old worker answers (401)');
 }
 
 $h->finish;
