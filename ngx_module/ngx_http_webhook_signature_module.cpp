@@ -397,14 +397,9 @@ ngx_http_webhook_signature_check(ngx_http_request_t *r,
     switch (ctx->body) {
 
     case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ:
+    case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST:
         return ngx_http_webhook_signature_decide(r, wlcf, ctx,
                           ngx_http_webhook_signature_verify_body(r, ctx));
-
-    case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST:
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "webhook signature: request body was discarded");
-        return ngx_http_webhook_signature_decide(r, wlcf, ctx,
-                                                 WS_RESULT_MISMATCH);
 
     default:
         /* the body handler or the slice handler resumes the phases */
@@ -930,14 +925,16 @@ static ws_result_e
 ngx_http_webhook_signature_verify_body(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    if (ctx->hash_failed) {
-        return WS_RESULT_ERROR;
-    }
-
-    if (!ngx_http_webhook_signature_body_complete(r, ctx->hashed)) {
+    if (ctx->body == NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST
+        || !ngx_http_webhook_signature_body_complete(r, ctx->hashed))
+    {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "webhook signature: request body was discarded");
         return WS_RESULT_MISMATCH;
+    }
+
+    if (ctx->hash_failed) {
+        return WS_RESULT_ERROR;
     }
 
     return ws_check_finish(ctx->check);
