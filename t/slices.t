@@ -69,6 +69,29 @@ sub slice_lines {
 
 sub body_of { my ($mib) = @_; '{"pad":"' . ('s' x ($mib * 1024 * 1024)) . '"}' }
 
+# Sends a forged body of $mib MiB from a child process and returns when
+# its hashing has begun: (child pid, its tid).  The child writes the status
+# it got to $status_file.
+sub forged_in_background {
+    my ($mib, $status_file) = @_;
+    my $body = body_of($mib);
+    my $tid = $h->{tid} + 1;
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        my $r = $h->request(uri => '/read-first', body => $body,
+                            timeout => 120,
+                            headers => [novu_headers('attacker', now_ms(),
+                                                     $body)]);
+        $h->write_file($status_file, "$r->{status}\n");
+        POSIX::_exit(0);
+    }
+    $h->{tid}++;    # the child used this tid
+
+    my $deadline = time + 60 * $Harness::SCALE;
+    sleep 0.05 until slice_lines($tid) or time > $deadline;
+    return ($pid, $tid);
+}
+
 # Several slices, a temp file, the last of eight secrets: byte exact.
 {
     my $body = body_of(4);
@@ -90,22 +113,7 @@ sub body_of { my ($mib) = @_; '{"pad":"' . ('s' x ($mib * 1024 * 1024)) . '"}' }
 # While a forged 32 MiB body is hashed with 8 secrets, another request on
 # the same (only) worker is answered.
 {
-    my $body = body_of(32);
-    my $tid = $h->{tid} + 1;
-    my $out = $h->prefix . '/big.status';
-    my $pid = fork() // die "fork: $!";
-    if (!$pid) {
-        my $r = $h->request(uri => '/read-first', body => $body,
-                            timeout => 120,
-                            headers => [novu_headers('attacker', now_ms(),
-                                                     $body)]);
-        $h->write_file($out, "$r->{status}\n");
-        POSIX::_exit(0);
-    }
-    $h->{tid}++;    # the child used this tid
-
-    my $deadline = time + 60 * $Harness::SCALE;
-    sleep 0.05 until slice_lines($tid) or time > $deadline;
+    my ($pid, $tid) = forged_in_background(32, 'big.status');
     ok(slice_lines($tid), 'slices: the 32 MiB body is being hashed in slices');
 
     my $q = $h->request(uri => '/quick');
@@ -128,21 +136,7 @@ sub body_of { my ($mib) = @_; '{"pad":"' . ('s' x ($mib * 1024 * 1024)) . '"}' }
 
 # A reload while a body is being hashed: the old worker finishes it.
 {
-    my $body = body_of(32);
-    my $tid = $h->{tid} + 1;
-    my $pid = fork() // die "fork: $!";
-    if (!$pid) {
-        my $r = $h->request(uri => '/read-first', body => $body,
-                            timeout => 120,
-                            headers => [novu_headers('attacker', now_ms(),
-                                                     $body)]);
-        $h->write_file($h->prefix . '/reload.status', "$r->{status}\n");
-        POSIX::_exit(0);
-    }
-    $h->{tid}++;
-
-    my $deadline = time + 60 * $Harness::SCALE;
-    sleep 0.05 until slice_lines($tid) or time > $deadline;
+    my ($pid) = forged_in_background(32, 'reload.status');
     kill 'HUP', $h->{nginx_pid};
     waitpid $pid, 0;
     is($h->file('reload.status'), "401\n",
