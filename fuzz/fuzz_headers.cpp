@@ -37,7 +37,7 @@ bool all_digits(ws_bytes_t t)
 ws_result_e judge(ws_scheme_e scheme, const fuzz::Input &in,
                   ws_scheme_e *resolved, ws_bytes_t *timestamp)
 {
-    ws_check_t *check = ws_check_create(scheme);
+    ws_check_t *check = ws_check_create(ws_scheme_get(scheme));
     FUZZ_ASSERT(check != nullptr);
 
     fuzz::add_headers(check, in);
@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
     fuzz::Input in = fuzz::parse(data, size);
 
     if (in.scheme == WS_SCHEME_OFF) {
-        FUZZ_ASSERT(ws_check_create(WS_SCHEME_OFF) == nullptr);
+        FUZZ_ASSERT(ws_scheme_get(WS_SCHEME_OFF) == nullptr);
+        FUZZ_ASSERT(ws_check_create(nullptr) == nullptr);
         return 0;
     }
 

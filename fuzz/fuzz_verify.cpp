@@ -63,7 +63,9 @@ std::vector<ws_key_t *> prekey(const fuzz::Input &in)
     for (std::size_t i = 0; i < in.secrets.size(); i++) {
         bool keyed = in.secrets[i].size() > 0
                      && (i + in.splits.size()) % 2 == 0;
-        keys.push_back(keyed ? ws_key_create(in.secrets[i].bytes()) : nullptr);
+        keys.push_back(keyed ? ws_key_create(ws_scheme_get(in.scheme),
+                                             in.secrets[i].bytes(), nullptr)
+                             : nullptr);
         FUZZ_ASSERT(!keyed || keys.back() != nullptr);
     }
     return keys;
@@ -83,7 +85,7 @@ std::vector<ws_secret_t> prepared(const std::vector<ws_bytes_t> &values,
 Outcome verify(const fuzz::Input &in, const std::vector<std::size_t> &cuts,
                const std::vector<ws_key_t *> &prekeyed)
 {
-    ws_check_t *check = ws_check_create(in.scheme);
+    ws_check_t *check = ws_check_create(ws_scheme_get(in.scheme));
     FUZZ_ASSERT(check != nullptr);
     fuzz::add_headers(check, in);
 

@@ -77,17 +77,35 @@ typedef enum {
 } ngx_http_webhook_signature_body_e;
 
 
+/* a webhook_signature_secret as configured, before a scheme keys it */
+typedef struct {
+    ngx_str_t                   value;      /* empty for a variable */
+    ngx_http_complex_value_t   *variable;   /* NULL for a known secret */
+    /* where it was configured: a key that cannot work is reported there */
+    ngx_str_t                   file;
+    ngx_uint_t                  line;
+} ngx_http_webhook_signature_source_t;
+
+
 typedef struct {
     ngx_uint_t                  scheme;     /* ws_scheme_e */
+    /* the scheme's row, or webhook_signature_hmac's; NULL for off */
+    const ws_scheme_t          *row;
+    ws_scheme_t                *hmac;
+    ngx_array_t                *sources;    /* of ..._source_t */
     /*
-     * Prepared when the configuration loads, handed to the core as is: a
-     * literal, file= or env= secret is keyed once here, because keying a
-     * MAC costs more than hashing a small body.
+     * Prepared when the configuration loads, for this location's scheme,
+     * handed to the core as is: a literal, file= or env= secret is keyed
+     * once here, because keying a MAC costs more than hashing a small
+     * body.  Shared with the enclosing level when both key alike.
      */
     ngx_array_t                *secrets;    /* of ws_secret_t */
     /* parallel to secrets, NULL where known; NULL if none has a variable */
     ngx_array_t                *variables;  /* of ngx_http_complex_value_t * */
+    ngx_http_complex_value_t   *url;
+    /* as set (NGX_CONF_UNSET_MSEC: the scheme's own), and as applied */
     ngx_msec_t                  tolerance;
+    int64_t                     tolerance_ms;
     ngx_uint_t                  mode;
     ngx_int_t                   status;
     ngx_uint_t                  log_level;
@@ -188,9 +206,19 @@ static ngx_int_t ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf,
     ngx_str_t *path, ngx_str_t *secret);
 static ngx_int_t ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf,
     ngx_str_t *name, ngx_str_t *secret);
-static ngx_int_t ngx_http_webhook_signature_key_secret(ngx_conf_t *cf,
-    ws_secret_t *secret);
+static ngx_int_t ngx_http_webhook_signature_prepare_secrets(ngx_conf_t *cf,
+    ngx_http_webhook_signature_loc_conf_t *conf,
+    ngx_http_webhook_signature_loc_conf_t *prev);
 static void ngx_http_webhook_signature_destroy_key(void *data);
+static char *ngx_http_webhook_signature_scheme(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webhook_signature_hmac(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_webhook_signature_destroy_hmac(void *data);
+static char *ngx_http_webhook_signature_url(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_webhook_signature_compile_url(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_http_complex_value_t **cv);
 static char *ngx_http_webhook_signature_tolerance(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_webhook_signature_set_enum(ngx_conf_t *cf,
@@ -207,15 +235,6 @@ static ngx_int_t ngx_http_webhook_signature_init(ngx_conf_t *cf);
 extern "C" {
 extern ngx_module_t  ngx_http_webhook_signature_module;
 }
-
-
-static ngx_conf_enum_t  ngx_http_webhook_signature_schemes[] = {
-    { ngx_string("off"), WS_SCHEME_OFF },
-    { ngx_string("novu"), WS_SCHEME_NOVU },
-    { ngx_string("notifykit"), WS_SCHEME_NOTIFYKIT },
-    { ngx_string("auto"), WS_SCHEME_AUTO },
-    { ngx_null_string, 0 }
-};
 
 
 static ngx_conf_enum_t  ngx_http_webhook_signature_modes[] = {
@@ -243,10 +262,24 @@ static ngx_command_t  ngx_http_webhook_signature_commands[] = {
 
     { ngx_string("webhook_signature"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_webhook_signature_set_enum,
+      ngx_http_webhook_signature_scheme,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_webhook_signature_loc_conf_t, scheme),
-      &ngx_http_webhook_signature_schemes },
+      0,
+      NULL },
+
+    { ngx_string("webhook_signature_hmac"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webhook_signature_hmac,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_signature_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_signature_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("webhook_signature_secret"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -456,7 +489,13 @@ ngx_http_webhook_signature_start(ngx_http_request_t *r,
         result = ngx_http_webhook_signature_begin(r, wlcf, ctx);
     }
 
-    if (result != WS_RESULT_OK) {
+    /* a token compared with the secret (gitlab) is judged without a body */
+
+    if (result == WS_RESULT_OK && !ws_check_needs_body(ctx->check)) {
+        result = ws_check_finish(ctx->check);
+    }
+
+    if (result != WS_RESULT_OK || !ws_check_needs_body(ctx->check)) {
         return ngx_http_webhook_signature_decide(r, wlcf, ctx, result);
     }
 
@@ -487,6 +526,7 @@ static ngx_http_webhook_signature_ctx_t *
 ngx_http_webhook_signature_create_ctx(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf)
 {
+    ngx_str_t                          url;
     ngx_pool_cleanup_t                *cln;
     ngx_http_webhook_signature_ctx_t  *ctx;
 
@@ -499,9 +539,19 @@ ngx_http_webhook_signature_create_ctx(ngx_http_request_t *r,
     ctx = static_cast<ngx_http_webhook_signature_ctx_t *>(cln->data);
     ngx_memzero(ctx, sizeof(ngx_http_webhook_signature_ctx_t));
 
-    ctx->check = ws_check_create(static_cast<ws_scheme_e>(wlcf->scheme));
+    ctx->check = ws_check_create(wlcf->row);
     if (ctx->check == NULL) {
         return NULL;
+    }
+
+    if (wlcf->url != NULL) {
+        if (ngx_http_complex_value(r, wlcf->url, &url) != NGX_OK) {
+            return NULL;
+        }
+
+        ws_check_set_request(ctx->check,
+                             { r->method_name.data, r->method_name.len },
+                             { url.data, url.len });
     }
 
     cln->handler = ngx_http_webhook_signature_cleanup;
@@ -578,7 +628,7 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    int64_t           now_ms, tolerance_ms;
+    int64_t           now_ms;
     ngx_uint_t        i;
     ngx_time_t       *tp;
     ngx_list_part_t  *part;
@@ -606,10 +656,7 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
     tp = ngx_timeofday();
     now_ms = (int64_t) tp->sec * 1000 + tp->msec;
 
-    tolerance_ms = (wlcf->tolerance == NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE)
-                   ? WS_TOLERANCE_OFF : (int64_t) wlcf->tolerance;
-
-    return ws_check_headers(ctx->check, now_ms, tolerance_ms);
+    return ws_check_headers(ctx->check, now_ms, wlcf->tolerance_ms);
 }
 
 
@@ -1276,11 +1323,9 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_webhook_signature_loc_conf_t *wlcf =
         static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
 
-    ngx_int_t                   rc;
-    ngx_str_t                  *value, arg, bytes;
-    ngx_uint_t                  i;
-    ws_secret_t                *secret;
-    ngx_http_complex_value_t  **variable;
+    ngx_int_t                             rc;
+    ngx_str_t                            *value, arg;
+    ngx_http_webhook_signature_source_t  *source;
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
@@ -1290,90 +1335,47 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
         return (char *) NGX_CONF_ERROR;
     }
 
-    if (wlcf->secrets == NGX_CONF_UNSET_PTR) {
-        wlcf->secrets = ngx_array_create(cf->pool, 2, sizeof(ws_secret_t));
-        if (wlcf->secrets == NULL) {
+    if (wlcf->sources == NGX_CONF_UNSET_PTR) {
+        wlcf->sources = ngx_array_create(cf->pool, 2,
+                            sizeof(ngx_http_webhook_signature_source_t));
+        if (wlcf->sources == NULL) {
             return (char *) NGX_CONF_ERROR;
         }
     }
 
-    secret = static_cast<ws_secret_t *>(ngx_array_push(wlcf->secrets));
-    if (secret == NULL) {
+    source = static_cast<ngx_http_webhook_signature_source_t *>(
+                 ngx_array_push(wlcf->sources));
+    if (source == NULL) {
         return (char *) NGX_CONF_ERROR;
     }
 
-    ngx_memzero(secret, sizeof(ws_secret_t));
-    ngx_str_null(&bytes);
+    ngx_memzero(source, sizeof(ngx_http_webhook_signature_source_t));
+    source->file = cf->conf_file->file.name;
+    source->line = cf->conf_file->line;
 
     if (ngx_strncmp(value[1].data, "file=", 5) == 0) {
         arg.data = value[1].data + 5;
         arg.len = value[1].len - 5;
-        rc = ngx_http_webhook_signature_read_secret_file(cf, &arg, &bytes);
+        rc = ngx_http_webhook_signature_read_secret_file(cf, &arg,
+                                                         &source->value);
 
     } else if (ngx_strncmp(value[1].data, "env=", 4) == 0) {
         arg.data = value[1].data + 4;
         arg.len = value[1].len - 4;
-        rc = ngx_http_webhook_signature_read_secret_env(cf, &arg, &bytes);
+        rc = ngx_http_webhook_signature_read_secret_env(cf, &arg,
+                                                        &source->value);
 
     } else if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '$')
                != NULL)
     {
         /* one variable: its value is this secret, request by request */
-
-        if (wlcf->variables == NGX_CONF_UNSET_PTR) {
-            wlcf->variables = ngx_array_create(cf->pool, 2,
-                                    sizeof(ngx_http_complex_value_t *));
-            if (wlcf->variables == NULL) {
-                return (char *) NGX_CONF_ERROR;
-            }
-
-            /* the secrets before this one are all known */
-
-            for (i = 1; i < wlcf->secrets->nelts; i++) {
-                variable = static_cast<ngx_http_complex_value_t **>(
-                               ngx_array_push(wlcf->variables));
-                if (variable == NULL) {
-                    return (char *) NGX_CONF_ERROR;
-                }
-
-                *variable = NULL;
-            }
-        }
-
-        variable = static_cast<ngx_http_complex_value_t **>(
-                       ngx_array_push(wlcf->variables));
-        if (variable == NULL) {
-            return (char *) NGX_CONF_ERROR;
-        }
-
         rc = ngx_http_webhook_signature_secret_variable(cf, &value[1],
-                                                         variable);
-
-        return (rc == NGX_OK) ? NGX_CONF_OK : (char *) NGX_CONF_ERROR;
+                                                         &source->variable);
 
     } else {
-        bytes = value[1];
+        source->value = value[1];
         rc = NGX_OK;
     }
-
-    if (rc != NGX_OK) {
-        return (char *) NGX_CONF_ERROR;
-    }
-
-    if (wlcf->variables != NGX_CONF_UNSET_PTR) {
-        variable = static_cast<ngx_http_complex_value_t **>(
-                       ngx_array_push(wlcf->variables));
-        if (variable == NULL) {
-            return (char *) NGX_CONF_ERROR;
-        }
-
-        *variable = NULL;
-    }
-
-    secret->value.data = bytes.data;
-    secret->value.len = bytes.len;
-
-    rc = ngx_http_webhook_signature_key_secret(cf, secret);
 
     return (rc == NGX_OK) ? NGX_CONF_OK : (char *) NGX_CONF_ERROR;
 }
@@ -1448,28 +1450,104 @@ ngx_http_webhook_signature_name_char(u_char c, ngx_flag_t first)
 }
 
 
+/*
+ * The secrets keyed for this location's scheme (its algorithm and how it
+ * decodes keys), when the configuration loads: a secret that cannot be a
+ * key of the scheme (a Discord key that is not 64 hex digits, a "whsec_"
+ * secret that is not base64) fails here, reported where it was
+ * configured, without its value.  The enclosing level's keys serve when
+ * it has the same secrets and scheme.
+ */
+
 static ngx_int_t
-ngx_http_webhook_signature_key_secret(ngx_conf_t *cf, ws_secret_t *secret)
+ngx_http_webhook_signature_prepare_secrets(ngx_conf_t *cf,
+    ngx_http_webhook_signature_loc_conf_t *conf,
+    ngx_http_webhook_signature_loc_conf_t *prev)
 {
-    ws_key_t            *key;
-    ngx_pool_cleanup_t  *cln;
+    const char                           *why;
+    ws_key_t                             *key;
+    ngx_uint_t                            i, n;
+    ws_secret_t                          *secret;
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_complex_value_t            **variable;
+    ngx_http_webhook_signature_source_t  *source;
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
+    if (conf->sources == prev->sources && conf->row == prev->row
+        && prev->secrets != NULL)
+    {
+        conf->secrets = prev->secrets;
+        conf->variables = prev->variables;
+        return NGX_OK;
+    }
+
+    n = conf->sources->nelts;
+    source = static_cast<ngx_http_webhook_signature_source_t *>(
+                 conf->sources->elts);
+
+    conf->secrets = ngx_array_create(cf->pool, n, sizeof(ws_secret_t));
+    if (conf->secrets == NULL) {
         return NGX_ERROR;
     }
 
-    key = ws_key_create(secret->value);
-    if (key == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cannot key the \"webhook_signature_secret\"");
-        return NGX_ERROR;
+    for (i = 0; i < n; i++) {
+        if (source[i].variable == NULL) {
+            continue;
+        }
+
+        conf->variables = ngx_array_create(cf->pool, n,
+                              sizeof(ngx_http_complex_value_t *));
+        if (conf->variables == NULL) {
+            return NGX_ERROR;
+        }
+
+        break;
     }
 
-    cln->handler = ngx_http_webhook_signature_destroy_key;
-    cln->data = key;
+    for (i = 0; i < n; i++) {
+        secret = static_cast<ws_secret_t *>(ngx_array_push(conf->secrets));
+        if (secret == NULL) {
+            return NGX_ERROR;
+        }
 
-    secret->key = key;
+        ngx_memzero(secret, sizeof(ws_secret_t));
+
+        if (conf->variables != NULL) {
+            variable = static_cast<ngx_http_complex_value_t **>(
+                           ngx_array_push(conf->variables));
+            if (variable == NULL) {
+                return NGX_ERROR;
+            }
+
+            *variable = source[i].variable;
+        }
+
+        if (source[i].variable != NULL) {
+            continue;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        key = ws_key_create(conf->row,
+                            { source[i].value.data, source[i].value.len },
+                            &why);
+        if (key == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"webhook_signature_secret\" %s, as "
+                          "\"webhook_signature %s\" needs it, in %V:%ui",
+                          why != NULL ? why : "cannot be keyed",
+                          ws_scheme_name(ws_scheme_id(conf->row)),
+                          &source[i].file, source[i].line);
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_webhook_signature_destroy_key;
+        cln->data = key;
+
+        secret->key = key;
+    }
 
     return NGX_OK;
 }
@@ -1636,6 +1714,202 @@ ngx_http_webhook_signature_read_secret_env(ngx_conf_t *cf, ngx_str_t *name,
 }
 
 
+/* webhook_signature off | novu | notifykit | auto | hmac | <preset>; */
+
+static char *
+ngx_http_webhook_signature_scheme(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_signature_loc_conf_t *wlcf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
+
+    int         id;
+    ngx_str_t  *value;
+
+    if (wlcf->scheme != NGX_CONF_UNSET_UINT) {
+        return (char *) "is duplicate";
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    id = ws_scheme_find({ value[1].data, value[1].len });
+
+    if (id < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive",
+                           &value[1], &cmd->name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    wlcf->scheme = (ngx_uint_t) id;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * webhook_signature_hmac header=NAME [prefix=TEXT] [algorithm=sha1|sha256|
+ *     sha512] [encoding=hex|base64];
+ */
+
+static char *
+ngx_http_webhook_signature_hmac(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_signature_loc_conf_t *wlcf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
+
+    size_t               len;
+    ngx_str_t           *value, *param;
+    ngx_str_t            header, prefix, algorithm, encoding;
+    ngx_uint_t           i, k;
+    const char          *why;
+    ngx_pool_cleanup_t  *cln;
+
+    static const struct {
+        const char  *name;
+        size_t       offset;
+    } params[] = {
+        { "header=", 0 }, { "prefix=", 1 }, { "algorithm=", 2 },
+        { "encoding=", 3 },
+    };
+
+    ngx_str_t  *fields[] = { &header, &prefix, &algorithm, &encoding };
+
+    if (wlcf->hmac != NGX_CONF_UNSET_PTR) {
+        return (char *) "is duplicate";
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    ngx_str_null(&header);
+    ngx_str_null(&prefix);
+    ngx_str_null(&algorithm);
+    ngx_str_null(&encoding);
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        param = NULL;
+
+        for (k = 0; k < sizeof(params) / sizeof(params[0]); k++) {
+            len = ngx_strlen(params[k].name);
+
+            if (value[i].len >= len
+                && ngx_strncmp(value[i].data, params[k].name, len) == 0)
+            {
+                param = fields[params[k].offset];
+                break;
+            }
+        }
+
+        if (param == NULL || param->data != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"%V\"",
+                               &value[i], &cmd->name);
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        param->data = value[i].data + len;
+        param->len = value[i].len - len;
+    }
+
+    if (header.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" requires \"header=\"", &cmd->name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    wlcf->hmac = ws_scheme_hmac_create({ header.data, header.len },
+                                       { prefix.data, prefix.len },
+                                       { algorithm.data, algorithm.len },
+                                       { encoding.data, encoding.len }, &why);
+    if (wlcf->hmac == NULL) {
+        if (why != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in \"%V\"", why,
+                               &cmd->name);
+        }
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_webhook_signature_destroy_hmac;
+    cln->data = wlcf->hmac;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_webhook_signature_destroy_hmac(void *data)
+{
+    ws_scheme_hmac_destroy(static_cast<ws_scheme_t *>(data));
+}
+
+
+/* webhook_signature_url COMPLEX_VALUE; */
+
+static char *
+ngx_http_webhook_signature_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_signature_loc_conf_t *wlcf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
+
+    ngx_str_t  *value;
+
+    if (wlcf->url != NGX_CONF_UNSET_PTR) {
+        return (char *) "is duplicate";
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    /* the sender signs an absolute URL: a scheme, or a variable giving it */
+
+    if (!(value[1].len > 7 && ngx_strncmp(value[1].data, "http://", 7) == 0)
+        && !(value[1].len > 8
+             && ngx_strncmp(value[1].data, "https://", 8) == 0)
+        && !(value[1].len > 1 && value[1].data[0] == '$'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be the absolute URL the sender "
+                           "calls, \"https://...\" (or start with a "
+                           "variable that gives it)", &cmd->name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_webhook_signature_compile_url(cf, &value[1], &wlcf->url)
+        != NGX_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_compile_url(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_http_complex_value_t **cv)
+{
+    ngx_http_compile_complex_value_t  ccv;
+
+    *cv = static_cast<ngx_http_complex_value_t *>(
+              ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t)));
+    if (*cv == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = *cv;
+
+    return ngx_http_compile_complex_value(&ccv);
+}
+
+
 /* webhook_signature_tolerance TIME | off; */
 
 static char *
@@ -1721,9 +1995,11 @@ ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /* row, secrets, variables: set by merge */
     conf->scheme = NGX_CONF_UNSET_UINT;
-    conf->secrets = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
-    conf->variables = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->hmac = static_cast<ws_scheme_t *>(NGX_CONF_UNSET_PTR);
+    conf->sources = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
+    conf->url = static_cast<ngx_http_complex_value_t *>(NGX_CONF_UNSET_PTR);
     conf->tolerance = NGX_CONF_UNSET_MSEC;
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
@@ -1742,30 +2018,71 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_webhook_signature_loc_conf_t *conf =
         static_cast<ngx_http_webhook_signature_loc_conf_t *>(child);
 
-    /* the secrets and which of them are variables go together */
+    static ngx_str_t  default_url = ngx_string("$scheme://$host$request_uri");
 
-    if (conf->secrets == NGX_CONF_UNSET_PTR) {
-        conf->secrets = (prev->secrets == NGX_CONF_UNSET_PTR)
-                        ? NULL : prev->secrets;
-        conf->variables = prev->variables;
-    }
-
-    if (conf->variables == NGX_CONF_UNSET_PTR) {
-        conf->variables = NULL;
-    }
-
+    ngx_conf_merge_ptr_value(conf->sources, prev->sources, NULL);
+    ngx_conf_merge_ptr_value(conf->hmac, prev->hmac, NULL);
+    ngx_conf_merge_ptr_value(conf->url, prev->url, NULL);
     ngx_conf_merge_uint_value(conf->scheme, prev->scheme,
                               (ngx_uint_t) WS_SCHEME_OFF);
-    ngx_conf_merge_msec_value(conf->tolerance, prev->tolerance, 300000);
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE);
     ngx_conf_merge_value(conf->status, prev->status, NGX_HTTP_UNAUTHORIZED);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
 
-    if (conf->scheme != WS_SCHEME_OFF && conf->secrets == NULL) {
+    /* unset stays unset down the levels: each scheme has its own default */
+    if (conf->tolerance == NGX_CONF_UNSET_MSEC) {
+        conf->tolerance = prev->tolerance;
+    }
+
+    if (conf->scheme == WS_SCHEME_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->scheme == WS_SCHEME_HMAC) {
+        if (conf->hmac == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"webhook_signature hmac\" requires "
+                               "\"webhook_signature_hmac\"");
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        conf->row = conf->hmac;
+
+    } else {
+        conf->row = ws_scheme_get(static_cast<ws_scheme_e>(conf->scheme));
+    }
+
+    if (conf->sources == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webhook_signature\" directive requires "
                            "\"webhook_signature_secret\"");
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (conf->tolerance == NGX_CONF_UNSET_MSEC) {
+        conf->tolerance_ms = ws_scheme_tolerance(conf->row);
+
+    } else {
+        conf->tolerance_ms =
+            (conf->tolerance == NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE)
+            ? WS_TOLERANCE_OFF : (int64_t) conf->tolerance;
+    }
+
+    if (!ws_scheme_signs_url(conf->row)) {
+        conf->url = NULL;
+
+    } else if (conf->url == NULL
+               && ngx_http_webhook_signature_compile_url(cf, &default_url,
+                                                         &conf->url)
+                  != NGX_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_webhook_signature_prepare_secrets(cf, conf, prev)
+        != NGX_OK)
+    {
         return (char *) NGX_CONF_ERROR;
     }
 

@@ -1,46 +1,47 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //
 // The C API: one ws_check_t per request, driven by the nginx glue.
+//
+// A check turns the scheme's row into the message it signs: the pieces of
+// the template before {body} are fed when the check begins, the body as it
+// arrives, the pieces after it when it finishes.  Each algorithm takes the
+// message its own way: HMACs stream it (one per secret), ECDSA streams its
+// SHA-256 digest, Ed25519 needs it whole (a copy: PureEdDSA hashes the
+// message twice), a token needs none.  Twilio's form parameters and
+// Linear's timestamp need the body whole too.
 
 #include "webhook_signature.h"
 
 #include "hmac.hpp"
+#include "key.hpp"
+#include "message.hpp"
 #include "request_headers.hpp"
 #include "scheme.hpp"
 #include "timestamp.hpp"
 
+#include <openssl/crypto.h>
+
+#include <array>
+#include <memory>
 #include <new>
+#include <string>
 #include <string_view>
 #include <vector>
 
-using webhook::HmacKey;
-using webhook::HmacSha256;
-using webhook::Mac;
+using webhook::Algorithm;
+using webhook::Bytes;
+using webhook::Hash;
+using webhook::HashAlgorithm;
+using webhook::Hmac;
+using webhook::Key;
 using webhook::ParsedSignature;
 using webhook::RequestHeaders;
 using webhook::Scheme;
-
-struct ws_check_s {
-    ws_scheme_e              configured;
-    const Scheme            *scheme = nullptr;     // resolved by headers()
-    RequestHeaders           headers;
-    ParsedSignature          parsed;
-    std::vector<HmacSha256>  macs;                 // one per secret
-    unsigned long long       body_bytes = 0;
-    std::size_t              key_index = 0;
-
-    explicit ws_check_s(ws_scheme_e id) : configured(id) {}
-
-    bool watch_headers();
-    const Scheme &resolve_scheme() const;
-    bool feed_all(const void *data, std::size_t len);
-};
-
+using webhook::Special;
 
 struct ws_key_s {
-    HmacKey  hmac;
+    Key  key;
 };
-
 
 namespace {
 
@@ -49,20 +50,88 @@ std::string_view view(ws_bytes_t bytes)
     return {reinterpret_cast<const char *>(bytes.data), bytes.len};
 }
 
-// The schemes a configuration may resolve to, in the order auto prefers them.
-const ws_scheme_e kAutoOrder[] = { WS_SCHEME_NOVU, WS_SCHEME_NOTIFYKIT };
+const Scheme *row(const ws_scheme_t *scheme)
+{
+    return reinterpret_cast<const Scheme *>(scheme);
+}
+
+const ws_scheme_t *handle(const Scheme *scheme)
+{
+    return reinterpret_cast<const ws_scheme_t *>(scheme);
+}
+
+// Linear's body member that carries the timestamp.
+constexpr std::string_view kLinearTimestamp = "webhookTimestamp";
+// Twilio's query parameter for a JSON body's digest.
+constexpr std::string_view kTwilioBodyDigest = "bodySHA256";
+// The most of a body kept whole (Ed25519, Twilio's form, Linear); a larger
+// one does not verify.  Those senders' bodies are a few KiB.
+constexpr std::size_t kMaxKeptMessage = 1024 * 1024;
+
+// The signed message's template, resolved for one request: the pieces
+// before the body and after it.
+struct Template {
+    static constexpr std::size_t kMaxPieces = 8;
+
+    std::array<std::string_view, kMaxPieces> before{};
+    std::array<std::string_view, kMaxPieces> after{};
+    std::size_t n_before = 0;
+    std::size_t n_after = 0;
+    bool        has_body = false;
+};
 
 }  // namespace
 
 
+struct ws_check_s {
+    const Scheme            *configured;
+    const Scheme            *scheme = nullptr;     // resolved by headers()
+    RequestHeaders           headers;
+    ParsedSignature          parsed;
+    std::string_view         method;
+    std::string_view         url;
+    std::int64_t             now_ms = 0;
+    std::int64_t             tolerance_ms = WS_TOLERANCE_OFF;
+
+    std::vector<const Key *>          keys;        // one per secret
+    std::vector<std::unique_ptr<Key>> own_keys;    // those keyed per request
+    std::vector<Hmac>                 macs;        // HMACs that stream
+    Hash                     digest;               // ECDSA, Twilio bodySHA256
+    bool                     digesting = false;
+    std::string              message;              // kept whole if needed
+    bool                     keeping = false;
+    bool                     kept_too_long = false;
+    Template                 pieces;
+    std::string_view         body_digest_hex;      // Twilio's bodySHA256
+    std::string              body_timestamp;       // Linear's, as sent
+    unsigned long long       body_bytes = 0;
+    std::size_t              key_index = 0;
+
+    explicit ws_check_s(const Scheme *s) : configured(s) {}
+
+    bool watch_headers();
+    const Scheme &resolve_scheme() const;
+    bool resolve_template();
+    bool feed(std::string_view bytes);
+    bool feed_pieces(const std::array<std::string_view, Template::kMaxPieces>
+                         &list, std::size_t n);
+    bool start_message();
+    ws_result_e verify_body_timestamp();
+    ws_result_e judge();
+    bool matches(const Key &key, std::string_view message,
+                 const Bytes *computed);
+};
+
+
 bool ws_check_s::watch_headers()
 {
-    if (configured != WS_SCHEME_AUTO) {
-        const Scheme *only = webhook::find_scheme(configured);
-        return only != nullptr && only->watch_headers(headers);
+    if (configured->id != WS_SCHEME_AUTO) {
+        return configured->watch_headers(headers);
     }
-    for (ws_scheme_e id : kAutoOrder) {
-        if (!webhook::find_scheme(id)->watch_headers(headers)) {
+    std::size_t n;
+    const Scheme *const *list = webhook::auto_schemes(n);
+    for (std::size_t i = 0; i < n; i++) {
+        if (!list[i]->watch_headers(headers)) {
             return false;
         }
     }
@@ -73,38 +142,396 @@ bool ws_check_s::watch_headers()
 // the request is judged (as missing) by the first scheme.
 const Scheme &ws_check_s::resolve_scheme() const
 {
-    if (configured != WS_SCHEME_AUTO) {
-        return *webhook::find_scheme(configured);
+    if (configured->id != WS_SCHEME_AUTO) {
+        return *configured;
     }
-    for (ws_scheme_e id : kAutoOrder) {
-        const Scheme *candidate = webhook::find_scheme(id);
-        if (candidate->sent_by(headers)) {
-            return *candidate;
+    std::size_t n;
+    const Scheme *const *list = webhook::auto_schemes(n);
+    for (std::size_t i = 0; i < n; i++) {
+        if (list[i]->sent_by(headers)) {
+            return *list[i];
         }
     }
-    return *webhook::find_scheme(kAutoOrder[0]);
+    return *list[0];
 }
 
-bool ws_check_s::feed_all(const void *data, std::size_t len)
+// "{ts}.{body}" into the pieces of this request.
+bool ws_check_s::resolve_template()
 {
-    for (HmacSha256 &mac : macs) {
-        if (!mac.update(data, len)) {
+    std::string_view text = scheme->message;
+    pieces = Template{};
+
+    while (!text.empty()) {
+        std::size_t open = text.find('{');
+        std::string_view piece = text.substr(0, open);
+
+        if (open == 0) {
+            std::size_t close = text.find('}');
+            std::string_view name = text.substr(1, close - 1);
+
+            if (name == "body") {
+                pieces.has_body = true;
+                text.remove_prefix(close + 1);
+                continue;
+            }
+            piece = name == "ts"     ? parsed.timestamp
+                  : name == "id"     ? parsed.delivery_id
+                  : name == "method" ? method
+                  : name == "url"    ? url
+                  : std::string_view();
+            text.remove_prefix(close + 1);
+        } else {
+            text.remove_prefix(piece.size());
+        }
+
+        auto &list = pieces.has_body ? pieces.after : pieces.before;
+        std::size_t &n = pieces.has_body ? pieces.n_after : pieces.n_before;
+        if (n == list.size()) {
+            return false;
+        }
+        list[n++] = piece;
+    }
+    return true;
+}
+
+bool ws_check_s::feed(std::string_view bytes)
+{
+    for (Hmac &mac : macs) {
+        if (!mac.update(bytes.data(), bytes.size())) {
+            return false;
+        }
+    }
+    if (digesting && !digest.update(bytes.data(), bytes.size())) {
+        return false;
+    }
+    if (keeping) {
+        if (message.size() + bytes.size() > kMaxKeptMessage) {
+            kept_too_long = true;
+        } else {
+            message.append(bytes);
+        }
+    }
+    return true;
+}
+
+bool ws_check_s::feed_pieces(
+    const std::array<std::string_view, Template::kMaxPieces> &list,
+    std::size_t n)
+{
+    for (std::size_t i = 0; i < n; i++) {
+        if (!feed(list[i])) {
             return false;
         }
     }
     return true;
 }
 
+// Sets up what takes the message, and feeds it what precedes the body.
+bool ws_check_s::start_message()
+{
+    Algorithm algorithm = scheme->algorithm;
+
+    macs.clear();
+    digesting = false;
+    keeping = false;
+    message.clear();
+
+    if (algorithm == Algorithm::Token) {
+        return true;
+    }
+    if (!resolve_template()) {
+        return false;
+    }
+
+    if (scheme->special == Special::TwilioParameters) {
+        // A JSON body is bound by its digest in the URL, which alone is
+        // signed; a form body's parameters are signed after the URL, in
+        // an order known only once all of them came.
+        if (webhook::query_parameter(url, kTwilioBodyDigest,
+                                     body_digest_hex))
+        {
+            digesting = digest.init(HashAlgorithm::Sha256);
+            return digesting;
+        }
+        keeping = true;
+        return true;
+    }
+
+    if (webhook::is_hmac(algorithm)) {
+        macs.resize(keys.size());
+        for (std::size_t i = 0; i < keys.size(); i++) {
+            if (!macs[i].init(keys[i]->hmac())) {
+                return false;
+            }
+        }
+    } else if (algorithm == Algorithm::EcdsaP256Sha256) {
+        digesting = digest.init(HashAlgorithm::Sha256);
+        if (!digesting) {
+            return false;
+        }
+    } else {
+        keeping = true;     // Ed25519
+    }
+    keeping = keeping || scheme->special == Special::TimestampInBody;
+
+    return feed_pieces(pieces.before, pieces.n_before);
+}
+
+// Linear: the timestamp is the body's "webhookTimestamp" (milliseconds).
+ws_result_e ws_check_s::verify_body_timestamp()
+{
+    std::string_view digits;
+    // the signed body is kept whole for this scheme; feed() appended it
+    std::string_view body(message);
+
+    if (!webhook::json_top_level_integer(body, kLinearTimestamp, digits)) {
+        return WS_RESULT_MALFORMED;
+    }
+    body_timestamp.assign(digits);
+    parsed.timestamp = body_timestamp;
+
+    return webhook::is_stale(scheme->time_format, parsed.timestamp, now_ms,
+                             tolerance_ms)
+           ? WS_RESULT_STALE : WS_RESULT_OK;
+}
+
+// Whether key verifies any signature the request offers: computed is the
+// key's finished MAC, or NULL where the key verifies message itself.
+bool ws_check_s::matches(const Key &key, std::string_view signed_message,
+                         const Bytes *computed)
+{
+    bool match = false;
+
+    // every candidate is compared, whatever matched first, so the time
+    // taken does not depend on which signature matched
+    for (const Bytes &candidate : parsed.candidates) {
+        bool ok = computed != nullptr
+                  ? webhook::bytes_equal(*computed, candidate)
+                  : key.verify(candidate, signed_message);
+        match = match || ok;
+    }
+    return match;
+}
+
+// The verdict, once the whole message went in.
+ws_result_e ws_check_s::judge()
+{
+    key_index = 0;
+
+    if (kept_too_long) {
+        return WS_RESULT_MISMATCH;
+    }
+
+    auto record = [this](std::size_t i, bool match) {
+        if (match && key_index == 0) {
+            key_index = i + 1;
+        }
+    };
+
+    if (scheme->algorithm == Algorithm::Token) {
+        for (std::size_t i = 0; i < keys.size(); i++) {
+            record(i, keys[i]->token_matches(parsed.token));
+        }
+
+    } else if (scheme->special == Special::TwilioParameters) {
+        bool body_bound = true;
+        std::string signed_message;
+        if (digesting) {
+            Bytes body_digest;
+            if (!digest.finish(body_digest)) {
+                return WS_RESULT_ERROR;
+            }
+            digesting = false;
+            body_bound = webhook::hex_lower(body_digest.view())
+                         == body_digest_hex;
+            signed_message.assign(url);
+        } else {
+            signed_message = webhook::twilio_form_message(url, message);
+        }
+        for (std::size_t i = 0; i < keys.size(); i++) {
+            Hmac mac;
+            Bytes computed;
+            if (!mac.init(keys[i]->hmac())
+                || !mac.update(signed_message.data(), signed_message.size())
+                || !mac.finish(computed))
+            {
+                return WS_RESULT_ERROR;
+            }
+            record(i, matches(*keys[i], {}, &computed) && body_bound);
+        }
+
+    } else if (!macs.empty()) {
+        for (std::size_t i = 0; i < macs.size(); i++) {
+            Bytes computed;
+            if (!macs[i].finish(computed)) {
+                return WS_RESULT_ERROR;
+            }
+            record(i, matches(*keys[i], {}, &computed));
+        }
+
+    } else if (digesting) {
+        Bytes message_digest;
+        if (!digest.finish(message_digest)) {
+            return WS_RESULT_ERROR;
+        }
+        digesting = false;
+        for (std::size_t i = 0; i < keys.size(); i++) {
+            record(i, matches(*keys[i], message_digest.view(), nullptr));
+        }
+
+    } else {
+        for (std::size_t i = 0; i < keys.size(); i++) {
+            record(i, matches(*keys[i], message, nullptr));
+        }
+    }
+
+    return key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
+}
+
+
+// ---- schemes ------------------------------------------------------------
+
+namespace {
+
+bool parse_algorithm(std::string_view text, Algorithm &out)
+{
+    if (text.empty() || text == "sha256") {
+        out = Algorithm::HmacSha256;
+    } else if (text == "sha1") {
+        out = Algorithm::HmacSha1;
+    } else if (text == "sha512") {
+        out = Algorithm::HmacSha512;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool parse_encoding(std::string_view text, webhook::Encoding &out)
+{
+    if (text.empty() || text == "hex") {
+        out = webhook::Encoding::HexAnyCase;
+    } else if (text == "base64") {
+        out = webhook::Encoding::Base64;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// An HTTP field name (RFC 9110 token characters).
+bool is_field_name(std::string_view name)
+{
+    if (name.empty()) {
+        return false;
+    }
+    for (unsigned char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                  || (c >= '0' && c <= '9')
+                  || std::string_view("!#$%&'*+-.^_`|~").find(c)
+                     != std::string_view::npos;
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
 
 extern "C" {
 
-ws_check_t *ws_check_create(ws_scheme_e scheme)
+int ws_scheme_find(ws_bytes_t name)
 {
-    if (scheme == WS_SCHEME_OFF) {
+    if (view(name) == "off") {
+        return WS_SCHEME_OFF;
+    }
+    const Scheme *found = webhook::find_scheme(view(name));
+    return found != nullptr ? found->id : -1;
+}
+
+const ws_scheme_t *ws_scheme_get(ws_scheme_e id)
+{
+    if (id == WS_SCHEME_HMAC) {
+        return nullptr;
+    }
+    return handle(webhook::find_scheme(id));
+}
+
+ws_scheme_t *ws_scheme_hmac_create(ws_bytes_t header, ws_bytes_t prefix,
+    ws_bytes_t algorithm, ws_bytes_t encoding, const char **error)
+{
+    webhook::CustomScheme *custom =
+        new (std::nothrow) webhook::CustomScheme();
+    *error = nullptr;
+
+    if (custom == nullptr) {
+        return nullptr;
+    }
+    static_cast<Scheme &>(*custom) = *webhook::find_scheme(WS_SCHEME_HMAC);
+
+    try {
+        if (!is_field_name(view(header))) {
+            *error = "\"header=\" must name a header";
+        } else if (!webhook::is_header_text(view(prefix))) {
+            *error = "\"prefix=\" must be printable ASCII";
+        } else if (!parse_algorithm(view(algorithm), custom->algorithm)) {
+            *error = "\"algorithm=\" must be sha1, sha256 or sha512";
+        } else if (!parse_encoding(view(encoding), custom->encoding)) {
+            *error = "\"encoding=\" must be hex or base64";
+        }
+        if (*error != nullptr) {
+            delete custom;
+            return nullptr;
+        }
+
+        for (char c : view(header)) {
+            custom->header.push_back(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        custom->prefix.assign(view(prefix));
+    } catch (...) {
+        delete custom;
         return nullptr;
     }
 
-    ws_check_t *check = new (std::nothrow) ws_check_s(scheme);
+    custom->signature = { custom->header, {} };
+    custom->syntax.signature_key = custom->prefix;
+    return reinterpret_cast<ws_scheme_t *>(static_cast<Scheme *>(custom));
+}
+
+void ws_scheme_hmac_destroy(ws_scheme_t *scheme)
+{
+    if (scheme != nullptr) {
+        delete static_cast<webhook::CustomScheme *>(
+            reinterpret_cast<Scheme *>(scheme));
+    }
+}
+
+ws_scheme_e ws_scheme_id(const ws_scheme_t *scheme)
+{
+    return row(scheme)->id;
+}
+
+int64_t ws_scheme_tolerance(const ws_scheme_t *scheme)
+{
+    return row(scheme)->tolerance_ms;
+}
+
+int ws_scheme_signs_url(const ws_scheme_t *scheme)
+{
+    return row(scheme)->signs_url();
+}
+
+
+// ---- checks -------------------------------------------------------------
+
+ws_check_t *ws_check_create(const ws_scheme_t *scheme)
+{
+    if (scheme == nullptr) {
+        return nullptr;
+    }
+
+    ws_check_t *check = new (std::nothrow) ws_check_s(row(scheme));
     if (check != nullptr && !check->watch_headers()) {
         delete check;
         return nullptr;
@@ -114,7 +541,17 @@ ws_check_t *ws_check_create(ws_scheme_e scheme)
 
 void ws_check_destroy(ws_check_t *check)
 {
+    if (check != nullptr && !check->message.empty()) {
+        OPENSSL_cleanse(&check->message[0], check->message.size());
+    }
     delete check;
+}
+
+void ws_check_set_request(ws_check_t *check, ws_bytes_t method,
+    ws_bytes_t url)
+{
+    check->method = view(method);
+    check->url = view(url);
 }
 
 void ws_check_add_header(ws_check_t *check, ws_bytes_t name, ws_bytes_t value)
@@ -127,16 +564,19 @@ ws_result_e ws_check_headers(ws_check_t *check, int64_t now_ms,
 {
     try {
         check->scheme = &check->resolve_scheme();
+        check->now_ms = now_ms;
+        check->tolerance_ms = tolerance_ms;
 
-        ws_result_e result = check->scheme->parse(*check->scheme,
-                                                  check->headers,
-                                                  check->parsed);
+        const Scheme &scheme = *check->scheme;
+        ws_result_e result = webhook::parse_signature(scheme, check->headers,
+                                                      check->parsed);
         if (result != WS_RESULT_OK) {
-            check->parsed = ParsedSignature{};
             return result;
         }
-        if (webhook::is_stale(check->parsed.timestamp, now_ms,
-                              tolerance_ms))
+        if (scheme.special != Special::TimestampInBody
+            && !check->parsed.timestamp.empty()
+            && webhook::is_stale(scheme.time_format, check->parsed.timestamp,
+                                 now_ms, tolerance_ms))
         {
             return WS_RESULT_STALE;
         }
@@ -147,12 +587,22 @@ ws_result_e ws_check_headers(ws_check_t *check, int64_t now_ms,
     }
 }
 
-ws_key_t *ws_key_create(ws_bytes_t secret)
+ws_key_t *ws_key_create(const ws_scheme_t *scheme, ws_bytes_t secret,
+    const char **error)
 {
+    const char *why = nullptr;
     ws_key_t *key = new (std::nothrow) ws_key_s;
-    if (key != nullptr && !key->hmac.init(view(secret))) {
-        delete key;
-        return nullptr;
+
+    if (key != nullptr) {
+        why = key->key.init(row(scheme)->algorithm, row(scheme)->key_format,
+                            view(secret));
+        if (why != nullptr) {
+            delete key;
+            key = nullptr;
+        }
+    }
+    if (error != nullptr) {
+        *error = why;
     }
     return key;
 }
@@ -164,7 +614,7 @@ void ws_key_destroy(ws_key_t *key)
 
 }  // extern "C"
 
-// Both entry points key the MACs the same way; a secret comes either as
+// Both entry points key the check the same way; a secret comes either as
 // bytes or as a prepared key.
 namespace {
 
@@ -177,31 +627,31 @@ ws_result_e begin_check(ws_check_t *check, size_t n, SecretAt secret_at)
     if (n == 0) {
         return WS_RESULT_NO_SECRET;
     }
-    for (size_t i = 0; i < n; i++) {
-        ws_secret_t secret = secret_at(i);
-        if (secret.key == nullptr && secret.value.len == 0) {
-            return WS_RESULT_NO_SECRET;
-        }
-    }
 
     try {
-        check->macs.clear();
-        check->macs.resize(n);
+        const Scheme &scheme = *check->scheme;
+        check->keys.clear();
+        check->own_keys.clear();
+
         for (size_t i = 0; i < n; i++) {
             ws_secret_t secret = secret_at(i);
-            bool ok = secret.key != nullptr
-                      ? check->macs[i].init(secret.key->hmac)
-                      : check->macs[i].init(view(secret.value));
-            if (!ok) {
-                return WS_RESULT_ERROR;
+
+            if (secret.key != nullptr) {
+                check->keys.push_back(&secret.key->key);
+                continue;
             }
-        }
-        for (std::string_view piece : check->parsed.signed_prefix) {
-            if (!check->feed_all(piece.data(), piece.size())) {
-                return WS_RESULT_ERROR;
+            auto key = std::make_unique<Key>();
+            if (key->init(scheme.algorithm, scheme.key_format,
+                          view(secret.value)) != nullptr)
+            {
+                return WS_RESULT_NO_SECRET;
             }
+            check->keys.push_back(key.get());
+            check->own_keys.push_back(std::move(key));
         }
-        return WS_RESULT_OK;
+
+        return check->start_message() ? WS_RESULT_OK : WS_RESULT_ERROR;
+
     } catch (...) {
         return WS_RESULT_ERROR;
     }
@@ -225,9 +675,20 @@ ws_result_e ws_check_begin_secrets(ws_check_t *check,
     return begin_check(check, n, [secrets](size_t i) { return secrets[i]; });
 }
 
+int ws_check_needs_body(const ws_check_t *check)
+{
+    const Scheme *scheme = check->scheme != nullptr ? check->scheme
+                                                    : check->configured;
+    return scheme->algorithm != Algorithm::Token;
+}
+
 ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len)
 {
-    if (!check->feed_all(data, len)) {
+    try {
+        if (!check->feed({static_cast<const char *>(data), len})) {
+            return WS_RESULT_ERROR;
+        }
+    } catch (...) {
         return WS_RESULT_ERROR;
     }
     check->body_bytes += len;
@@ -236,38 +697,30 @@ ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len)
 
 ws_result_e ws_check_finish(ws_check_t *check)
 {
-    if (check->scheme == nullptr || check->macs.empty()) {
+    if (check->scheme == nullptr || check->keys.empty()) {
         return WS_RESULT_ERROR;
     }
 
-    std::string_view empty_body = check->scheme->empty_body;
+    try {
+        const Scheme &scheme = *check->scheme;
 
-    if (check->body_bytes == 0
-        && !check->feed_all(empty_body.data(), empty_body.size()))
-    {
-        return WS_RESULT_ERROR;
-    }
-
-    check->key_index = 0;
-
-    // Every pair is compared, whatever matched first, so the time taken does
-    // not depend on which secret or signature matched.
-    for (std::size_t i = 0; i < check->macs.size(); i++) {
-        Mac computed;
-
-        if (!check->macs[i].finish(computed)) {
+        if (check->body_bytes == 0 && !check->feed(scheme.empty_body)) {
             return WS_RESULT_ERROR;
         }
-        for (const Mac &candidate : check->parsed.candidates) {
-            if (webhook::macs_equal(computed, candidate)
-                && check->key_index == 0)
-            {
-                check->key_index = i + 1;
+        if (scheme.special == Special::TimestampInBody) {
+            ws_result_e result = check->verify_body_timestamp();
+            if (result != WS_RESULT_OK) {
+                return result;
             }
         }
-    }
+        if (!check->feed_pieces(check->pieces.after, check->pieces.n_after)) {
+            return WS_RESULT_ERROR;
+        }
+        return check->judge();
 
-    return check->key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
+    } catch (...) {
+        return WS_RESULT_ERROR;
+    }
 }
 
 ws_scheme_e ws_check_scheme(const ws_check_t *check)
@@ -289,10 +742,8 @@ size_t ws_check_key_index(const ws_check_t *check)
 
 const char *ws_scheme_name(ws_scheme_e scheme)
 {
-    switch (scheme) {
-    case WS_SCHEME_OFF:  return "off";
-    case WS_SCHEME_AUTO: return "auto";
-    default:             break;
+    if (scheme == WS_SCHEME_OFF) {
+        return "off";
     }
     const Scheme *found = webhook::find_scheme(scheme);
     return found != nullptr ? found->name.data() : "unknown";

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //
-// OpenSSL 3 deprecates the SHA256_* functions in favour of EVP_MD, whose
+// OpenSSL 3 deprecates the SHA*_ functions in favour of EVP_MD, whose
 // contexts cannot be restored to a pre-computed state without allocating
 // (EVP_MD_CTX_copy_ex() duplicates the provider context), and whose HMAC
 // re-keys or duplicates on every init and final: about 1 µs per request,
-// more than hashing a 1 KiB body.  The SHA256_* functions run the same
+// more than hashing a 1 KiB body.  The SHA*_ functions run the same
 // assembly (SHA-NI, AVX2) on a plain struct that is copied by value.
 #define OPENSSL_SUPPRESS_DEPRECATED
 
@@ -19,66 +19,143 @@ namespace webhook {
 
 namespace {
 
-constexpr std::size_t kBlockSize = SHA256_CBLOCK;   // 64 bytes
+constexpr std::size_t kMaxBlockSize = SHA512_CBLOCK;   // 128 bytes
 constexpr unsigned char kInnerPad = 0x36;
 constexpr unsigned char kOuterPad = 0x5c;
 
-// Starts a SHA-256 state with one block: the key block XOR the pad byte.
-bool absorb_padded_key(SHA256_CTX &state, const unsigned char *key_block,
-                       unsigned char pad)
+std::size_t block_size(HashAlgorithm algorithm)
 {
-    unsigned char block[kBlockSize];
+    return algorithm == HashAlgorithm::Sha512 ? SHA512_CBLOCK : SHA256_CBLOCK;
+}
 
-    for (std::size_t i = 0; i < kBlockSize; i++) {
+// Starts a hash with one block: the key block XOR the pad byte.
+bool absorb_padded_key(Hash &state, HashAlgorithm algorithm,
+                       const unsigned char *key_block, unsigned char pad)
+{
+    unsigned char block[kMaxBlockSize];
+    std::size_t size = block_size(algorithm);
+
+    for (std::size_t i = 0; i < size; i++) {
         block[i] = key_block[i] ^ pad;
     }
-    bool ok = SHA256_Init(&state) == 1
-              && SHA256_Update(&state, block, kBlockSize) == 1;
+    bool ok = state.init(algorithm) && state.update(block, size);
     OPENSSL_cleanse(block, sizeof(block));
     return ok;
 }
 
 // The key as one block: hashed when longer than a block, zero-padded.
-bool key_block(std::string_view secret, unsigned char (&block)[kBlockSize])
+bool key_block(HashAlgorithm algorithm, std::string_view secret,
+               unsigned char (&block)[kMaxBlockSize])
 {
-    std::memset(block, 0, kBlockSize);
+    std::memset(block, 0, sizeof(block));
 
-    if (secret.size() <= kBlockSize) {
+    if (secret.size() <= block_size(algorithm)) {
         std::memcpy(block, secret.data(), secret.size());
         return true;
     }
 
-    SHA256_CTX hash;
-    bool ok = SHA256_Init(&hash) == 1
-              && SHA256_Update(&hash, secret.data(), secret.size()) == 1
-              && SHA256_Final(block, &hash) == 1;
-    OPENSSL_cleanse(&hash, sizeof(hash));
+    Hash hash;
+    Bytes digest;
+    bool ok = hash.init(algorithm)
+              && hash.update(secret.data(), secret.size())
+              && hash.finish(digest);
+    std::memcpy(block, digest.data.data(), digest.size);
+    OPENSSL_cleanse(digest.data.data(), digest.size);
     return ok;
 }
 
 }  // namespace
 
+bool bytes_equal(const Bytes &a, const Bytes &b)
+{
+    return a.size == b.size
+           && CRYPTO_memcmp(a.data.data(), b.data.data(), a.size) == 0;
+}
+
+std::size_t digest_size(HashAlgorithm algorithm)
+{
+    switch (algorithm) {
+    case HashAlgorithm::Sha1:   return SHA_DIGEST_LENGTH;
+    case HashAlgorithm::Sha256: return SHA256_DIGEST_LENGTH;
+    case HashAlgorithm::Sha512: return SHA512_DIGEST_LENGTH;
+    }
+    return 0;
+}
+
+
+bool Hash::init(HashAlgorithm algorithm)
+{
+    algorithm_ = algorithm;
+    switch (algorithm) {
+    case HashAlgorithm::Sha1:   return SHA1_Init(&state_.sha1) == 1;
+    case HashAlgorithm::Sha256: return SHA256_Init(&state_.sha256) == 1;
+    case HashAlgorithm::Sha512: return SHA512_Init(&state_.sha512) == 1;
+    }
+    return false;
+}
+
+bool Hash::update(const void *data, std::size_t len)
+{
+    if (len == 0) {
+        return true;
+    }
+    switch (algorithm_) {
+    case HashAlgorithm::Sha1:
+        return SHA1_Update(&state_.sha1, data, len) == 1;
+    case HashAlgorithm::Sha256:
+        return SHA256_Update(&state_.sha256, data, len) == 1;
+    case HashAlgorithm::Sha512:
+        return SHA512_Update(&state_.sha512, data, len) == 1;
+    }
+    return false;
+}
+
+bool Hash::finish(Bytes &out)
+{
+    bool ok = false;
+
+    switch (algorithm_) {
+    case HashAlgorithm::Sha1:
+        ok = SHA1_Final(out.data.data(), &state_.sha1) == 1;
+        break;
+    case HashAlgorithm::Sha256:
+        ok = SHA256_Final(out.data.data(), &state_.sha256) == 1;
+        break;
+    case HashAlgorithm::Sha512:
+        ok = SHA512_Final(out.data.data(), &state_.sha512) == 1;
+        break;
+    }
+    out.size = ok ? digest_size(algorithm_) : 0;
+    wipe();
+    return ok;
+}
+
+void Hash::wipe()
+{
+    OPENSSL_cleanse(&state_, sizeof(state_));
+}
+
 
 HmacKey::~HmacKey()
 {
-    OPENSSL_cleanse(&inner_, sizeof(inner_));
-    OPENSSL_cleanse(&outer_, sizeof(outer_));
+    inner_.wipe();
+    outer_.wipe();
 }
 
-bool HmacKey::init(std::string_view secret)
+bool HmacKey::init(HashAlgorithm algorithm, std::string_view secret)
 {
-    unsigned char block[kBlockSize];
+    unsigned char block[kMaxBlockSize];
 
     ready_ = !secret.empty()
-             && key_block(secret, block)
-             && absorb_padded_key(inner_, block, kInnerPad)
-             && absorb_padded_key(outer_, block, kOuterPad);
+             && key_block(algorithm, secret, block)
+             && absorb_padded_key(inner_, algorithm, block, kInnerPad)
+             && absorb_padded_key(outer_, algorithm, block, kOuterPad);
     OPENSSL_cleanse(block, sizeof(block));
     return ready_;
 }
 
 
-HmacSha256::~HmacSha256()
+Hmac::~Hmac()
 {
     // finish() and moves have wiped the states already
     if (running_) {
@@ -86,12 +163,12 @@ HmacSha256::~HmacSha256()
     }
 }
 
-HmacSha256::HmacSha256(HmacSha256 &&other) noexcept
+Hmac::Hmac(Hmac &&other) noexcept
 {
     *this = std::move(other);
 }
 
-HmacSha256 &HmacSha256::operator=(HmacSha256 &&other) noexcept
+Hmac &Hmac::operator=(Hmac &&other) noexcept
 {
     if (this != &other) {
         inner_ = other.inner_;
@@ -102,20 +179,14 @@ HmacSha256 &HmacSha256::operator=(HmacSha256 &&other) noexcept
     return *this;
 }
 
-void HmacSha256::wipe()
+void Hmac::wipe()
 {
-    OPENSSL_cleanse(&inner_, sizeof(inner_));
-    OPENSSL_cleanse(&outer_, sizeof(outer_));
+    inner_.wipe();
+    outer_.wipe();
     running_ = false;
 }
 
-bool HmacSha256::init(std::string_view secret)
-{
-    HmacKey key;
-    return key.init(secret) && init(key);
-}
-
-bool HmacSha256::init(const HmacKey &key)
+bool Hmac::init(const HmacKey &key)
 {
     if (!key.ready_) {
         wipe();
@@ -127,30 +198,22 @@ bool HmacSha256::init(const HmacKey &key)
     return true;
 }
 
-bool HmacSha256::update(const void *data, std::size_t len)
+bool Hmac::update(const void *data, std::size_t len)
 {
-    if (!running_) {
-        return false;
-    }
-    return len == 0 || SHA256_Update(&inner_, data, len) == 1;
+    return running_ && inner_.update(data, len);
 }
 
-bool HmacSha256::finish(Mac &out)
+bool Hmac::finish(Bytes &out)
 {
-    unsigned char inner_hash[SHA256_DIGEST_LENGTH];
+    Bytes inner_hash;
 
     bool ok = running_
-              && SHA256_Final(inner_hash, &inner_) == 1
-              && SHA256_Update(&outer_, inner_hash, sizeof(inner_hash)) == 1
-              && SHA256_Final(out.data(), &outer_) == 1;
-    OPENSSL_cleanse(inner_hash, sizeof(inner_hash));
+              && inner_.finish(inner_hash)
+              && outer_.update(inner_hash.data.data(), inner_hash.size)
+              && outer_.finish(out);
+    OPENSSL_cleanse(inner_hash.data.data(), inner_hash.size);
     wipe();
     return ok;
-}
-
-bool macs_equal(const Mac &a, const Mac &b)
-{
-    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace webhook

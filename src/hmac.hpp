@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //
-// HMAC-SHA256 (RFC 2104) over pre-computed SHA-256 states, fed incrementally.
+// SHA-1, SHA-256 and SHA-512 as plain structs, and HMAC (RFC 2104) over
+// pre-computed states, fed incrementally.
 
 #ifndef WEBHOOK_SIGNATURE_HMAC_HPP
 #define WEBHOOK_SIGNATURE_HMAC_HPP
@@ -13,12 +14,49 @@
 
 namespace webhook {
 
-using Mac = std::array<unsigned char, 32>;
+enum class HashAlgorithm { Sha1, Sha256, Sha512 };
 
-// A secret reduced to the two SHA-256 states HMAC starts from: the inner
-// hash after absorbing key XOR ipad, the outer after key XOR opad (the
+// A digest, a MAC or a decoded signature: long enough for an ECDSA P-256
+// signature in DER (at most 72 bytes).
+struct Bytes {
+    static constexpr std::size_t kCapacity = 80;
+
+    std::array<unsigned char, kCapacity> data{};
+    std::size_t                          size = 0;
+
+    std::string_view view() const
+    {
+        return {reinterpret_cast<const char *>(data.data()), size};
+    }
+};
+
+// Constant-time equality; sizes are public (they are the algorithm's).
+bool bytes_equal(const Bytes &a, const Bytes &b);
+
+std::size_t digest_size(HashAlgorithm algorithm);
+
+// One running hash.  The state is a plain struct copied by value, so a
+// pre-computed state starts a hash without allocating.
+class Hash {
+public:
+    bool init(HashAlgorithm algorithm);
+    bool update(const void *data, std::size_t len);
+    bool finish(Bytes &out);
+    void wipe();
+
+private:
+    HashAlgorithm algorithm_ = HashAlgorithm::Sha256;
+    union {
+        SHA_CTX     sha1;
+        SHA256_CTX  sha256;
+        SHA512_CTX  sha512;
+    } state_{};
+};
+
+// A secret reduced to the two hash states HMAC starts from: the inner hash
+// after absorbing key XOR ipad, the outer after key XOR opad (the
 // pre-computation RFC 2104 section 4 describes).  Starting a MAC from a key
-// is a copy of these states: no allocation, no SHA-256 block, nothing shared
+// is a copy of these states: no allocation, no hash block, nothing shared
 // that a check writes to, so one key serves any number of checks at once.
 // The states are as good as the secret to a forger: they are wiped when the
 // key goes.
@@ -30,44 +68,39 @@ public:
     HmacKey &operator=(const HmacKey &) = delete;
 
     // False for an empty secret (or if OpenSSL fails).
-    bool init(std::string_view secret);
+    bool init(HashAlgorithm algorithm, std::string_view secret);
 
 private:
-    friend class HmacSha256;
+    friend class Hmac;
 
-    SHA256_CTX  inner_{};
-    SHA256_CTX  outer_{};
-    bool        ready_ = false;
+    Hash  inner_;
+    Hash  outer_;
+    bool  ready_ = false;
 };
 
 // One running MAC.  Every operation reports failures by returning false;
 // nothing throws.
-class HmacSha256 {
+class Hmac {
 public:
-    HmacSha256() = default;
-    ~HmacSha256();
-    HmacSha256(HmacSha256 &&other) noexcept;
-    HmacSha256 &operator=(HmacSha256 &&other) noexcept;
-    HmacSha256(const HmacSha256 &) = delete;
-    HmacSha256 &operator=(const HmacSha256 &) = delete;
+    Hmac() = default;
+    ~Hmac();
+    Hmac(Hmac &&other) noexcept;
+    Hmac &operator=(Hmac &&other) noexcept;
+    Hmac(const Hmac &) = delete;
+    Hmac &operator=(const Hmac &) = delete;
 
-    // Keys this MAC with a secret, for a secret known only per request.
-    bool init(std::string_view secret);
     // Starts from a pre-keyed secret (copied: the key may go afterwards).
     bool init(const HmacKey &key);
     bool update(const void *data, std::size_t len);
-    bool finish(Mac &out);
+    bool finish(Bytes &out);
 
 private:
     void wipe();
 
-    SHA256_CTX  inner_{};
-    SHA256_CTX  outer_{};
-    bool        running_ = false;
+    Hash  inner_;
+    Hash  outer_;
+    bool  running_ = false;
 };
-
-// Constant-time equality of two MACs.
-bool macs_equal(const Mac &a, const Mac &b);
 
 }  // namespace webhook
 

@@ -2,23 +2,247 @@
 
 #include "scheme.hpp"
 
-#include "timestamp.hpp"
-
 namespace webhook {
 
 namespace {
 
-constexpr std::size_t kHexMacLength = 64;
+constexpr std::int64_t kOff = WS_TOLERANCE_OFF;
 
-bool is_header_text(std::string_view value)
+constexpr std::int64_t seconds(std::int64_t n) { return n * 1000; }
+constexpr std::int64_t minutes(std::int64_t n) { return n * 60000; }
+
+constexpr SignatureSyntax key_value_list(char separator,
+                                         std::string_view timestamp_key,
+                                         std::string_view signature_key,
+                                         bool strict = false)
 {
-    for (unsigned char c : value) {
-        if ((c < 0x20 && c != '\t') || c >= 0x7f) {
-            return false;
-        }
-    }
-    return true;
+    return { Syntax::KeyValueList, separator, timestamp_key, signature_key,
+             strict };
 }
+
+constexpr SignatureSyntax versioned_list(std::string_view version)
+{
+    return { Syntax::VersionedList, ' ', {}, version, false };
+}
+
+constexpr SignatureSyntax prefixed(std::string_view prefix)
+{
+    return { Syntax::Prefixed, 0, {}, prefix, false };
+}
+
+constexpr SignatureSyntax token()
+{
+    return { Syntax::Token, 0, {}, {}, false };
+}
+
+const ErrorBodies kNovuErrors = {
+    "{\"message\":\"Signature not found. Please provide a signature"
+    " in the `novu-signature` header\","
+    "\"code\":\"SignatureNotFoundError\"}",
+
+    "{\"message\":\"Signature is invalid. Please provide a valid"
+    " signature in the `novu-signature` header\","
+    "\"code\":\"SignatureInvalidError\"}",
+
+    "{\"message\":\"Signature expired. Please provide a signature"
+    " with a timestamp within the allowed tolerance in the"
+    " `novu-signature` header\","
+    "\"code\":\"SignatureExpiredError\"}",
+
+    "{\"message\":\"Signature does not match the expected signature."
+    " Please ensure the signature provided in the `novu-signature`"
+    " header is correct and try again.\","
+    "\"code\":\"SignatureMismatchError\"}",
+
+    "{\"message\":\"Signature key not found. Please configure a"
+    " secret key for this endpoint\","
+    "\"code\":\"SigningKeyNotFoundError\"}",
+};
+
+// NotifyKit's, and every preset's (SPEC: {"error": ...} but for novu).
+const ErrorBodies kErrors = {
+    "{\"error\":\"Missing signature\"}",
+    "{\"error\":\"Malformed signature\"}",
+    "{\"error\":\"Signature timestamp is outside the allowed tolerance\"}",
+    "{\"error\":\"Invalid signature\"}",
+    "{\"error\":\"Signing secret is not configured\"}",
+};
+
+using A = Algorithm;
+using E = Encoding;
+using K = KeyFormat;
+using T = TimeFormat;
+using S = Special;
+
+// id, name,
+//   signature header, its syntax, timestamp header, delivery id header,
+//   signed message, algorithm, signature encoding, key format,
+//   timestamp format, default tolerance, empty body as signed, special,
+//   error bodies
+const Scheme kSchemes[] = {
+    { WS_SCHEME_NOVU, "novu",
+      { "novu-signature", "x-novu-signature" },
+      key_value_list(',', "t", "v1", true), {}, {},
+      "{ts}.{body}", A::HmacSha256, E::HexAnyCase, K::Verbatim,
+      // Novu signs GET requests, which carry no body, as "{}"
+      T::UnixAuto, minutes(5), "{}", S::None, &kNovuErrors },
+
+    { WS_SCHEME_NOTIFYKIT, "notifykit",
+      { "x-webhook-signature", {} },
+      key_value_list(',', "t", "v1", true), { "x-webhook-timestamp", {} }, {},
+      "{ts}.{body}", A::HmacSha256, E::HexAnyCase, K::Verbatim,
+      T::UnixAuto, minutes(5), "", S::TimestampHeaderEqualsKey, &kErrors },
+
+    // the directive's own value; resolved per request to novu or notifykit
+    { WS_SCHEME_AUTO, "auto",
+      {}, key_value_list(',', "t", "v1", true), {}, {},
+      "{ts}.{body}", A::HmacSha256, E::HexAnyCase, K::Verbatim,
+      T::UnixAuto, minutes(5), "", S::None, &kNovuErrors },
+
+    { WS_SCHEME_STRIPE, "stripe",
+      { "stripe-signature", {} }, key_value_list(',', "t", "v1"), {}, {},
+      "{ts}.{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_STANDARD_WEBHOOKS, "standard_webhooks",
+      { "webhook-signature", {} }, versioned_list("v1"),
+      { "webhook-timestamp", {} }, { "webhook-id", {} },
+      "{id}.{ts}.{body}", A::HmacSha256, E::Base64, K::WhsecBase64,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_SVIX, "svix",
+      { "svix-signature", "webhook-signature" }, versioned_list("v1"),
+      { "svix-timestamp", "webhook-timestamp" },
+      { "svix-id", "webhook-id" },
+      "{id}.{ts}.{body}", A::HmacSha256, E::Base64, K::WhsecBase64,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_GITHUB, "github",
+      { "x-hub-signature-256", {} }, prefixed("sha256="), {}, {},
+      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_GITLAB, "gitlab",
+      { "x-gitlab-token", {} }, token(), {}, {},
+      "", A::Token, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_SLACK, "slack",
+      { "x-slack-signature", {} }, prefixed("v0="),
+      { "x-slack-request-timestamp", {} }, {},
+      "v0:{ts}:{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_SHOPIFY, "shopify",
+      { "x-shopify-hmac-sha256", {} }, prefixed(""), {}, {},
+      "{body}", A::HmacSha256, E::Base64, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_PADDLE, "paddle",
+      { "paddle-signature", {} }, key_value_list(';', "ts", "h1"), {}, {},
+      "{ts}:{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::UnixSeconds, seconds(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_CALENDLY, "calendly",
+      { "calendly-webhook-signature", {} }, key_value_list(',', "t", "v1"),
+      {}, {},
+      "{ts}.{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::UnixSeconds, minutes(3), "", S::None, &kErrors },
+
+    { WS_SCHEME_ZOOM, "zoom",
+      { "x-zm-signature", {} }, prefixed("v0="),
+      { "x-zm-request-timestamp", {} }, {},
+      "v0:{ts}:{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_TWITCH, "twitch",
+      { "twitch-eventsub-message-signature", {} }, prefixed("sha256="),
+      { "twitch-eventsub-message-timestamp", {} },
+      { "twitch-eventsub-message-id", {} },
+      "{id}{ts}{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::Rfc3339, minutes(10), "", S::None, &kErrors },
+
+    { WS_SCHEME_PAGERDUTY, "pagerduty",
+      { "x-pagerduty-signature", {} }, key_value_list(',', {}, "v1"), {}, {},
+      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_SENTRY, "sentry",
+      { "sentry-hook-signature", {} }, prefixed(""), {}, {},
+      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_BITBUCKET, "bitbucket",
+      { "x-hub-signature", {} }, prefixed("sha256="), {}, {},
+      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_JIRA, "jira",
+      { "x-hub-signature", {} }, prefixed("sha256="), {}, {},
+      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_TYPEFORM, "typeform",
+      { "typeform-signature", {} }, prefixed("sha256="), {}, {},
+      "{body}", A::HmacSha256, E::Base64, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_INTERCOM, "intercom",
+      { "x-hub-signature", {} }, prefixed("sha1="), {}, {},
+      "{body}", A::HmacSha1, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_VERCEL, "vercel",
+      { "x-vercel-signature", {} }, prefixed(""), {}, {},
+      "{body}", A::HmacSha1, E::HexLower, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_WOOCOMMERCE, "woocommerce",
+      { "x-wc-webhook-signature", {} }, prefixed(""), {}, {},
+      "{body}", A::HmacSha256, E::Base64, K::HtmlEntities,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_LINEAR, "linear",
+      { "linear-signature", {} }, prefixed(""), {}, {},
+      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
+      T::UnixMilliseconds, minutes(1), "", S::TimestampInBody, &kErrors },
+
+    { WS_SCHEME_SQUARE, "square",
+      { "x-square-hmacsha256-signature", {} }, prefixed(""), {}, {},
+      "{url}{body}", A::HmacSha256, E::Base64, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+
+    { WS_SCHEME_HUBSPOT, "hubspot",
+      { "x-hubspot-signature-v3", {} }, prefixed(""),
+      { "x-hubspot-request-timestamp", {} }, {},
+      "{method}{url}{body}{ts}", A::HmacSha256, E::Base64, K::Verbatim,
+      T::UnixMilliseconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_TWILIO, "twilio",
+      { "x-twilio-signature", {} }, prefixed(""), {}, {},
+      "{url}", A::HmacSha1, E::Base64, K::Verbatim,
+      T::None, kOff, "", S::TwilioParameters, &kErrors },
+
+    { WS_SCHEME_DISCORD, "discord",
+      { "x-signature-ed25519", {} }, prefixed(""),
+      { "x-signature-timestamp", {} }, {},
+      "{ts}{body}", A::Ed25519, E::HexLower, K::Ed25519Hex,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    { WS_SCHEME_SENDGRID, "sendgrid",
+      { "x-twilio-email-event-webhook-signature", {} }, prefixed(""),
+      { "x-twilio-email-event-webhook-timestamp", {} }, {},
+      "{ts}{body}", A::EcdsaP256Sha256, E::Base64, K::EcPublicKey,
+      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+
+    // the generic HMAC: what webhook_signature_hmac leaves as it is
+    { WS_SCHEME_HMAC, "hmac",
+      {}, prefixed(""), {}, {},
+      "{body}", A::HmacSha256, E::HexAnyCase, K::Verbatim,
+      T::None, kOff, "", S::None, &kErrors },
+};
+
+const Scheme *const kAutoSchemes[] = { &kSchemes[0], &kSchemes[1] };
 
 std::string_view trim(std::string_view s)
 {
@@ -31,161 +255,210 @@ std::string_view trim(std::string_view s)
     return s;
 }
 
-// Hex digit values, -1 for anything else.  A table rather than range
-// tests: a signature's 64 digits mix letters and numbers at random, and
-// each mispredicted branch costs more than the lookup.
-struct HexTable {
-    signed char value[256];
-
-    constexpr HexTable() : value()
-    {
-        for (int c = 0; c < 256; c++) {
-            value[c] = c >= '0' && c <= '9' ? c - '0'
-                     : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                     : -1;
-        }
-    }
-};
-
-constexpr HexTable kHex;
-
-int hex_digit(char c)
+// The first of a header and its fallback that came; NULL if neither.
+const HeaderField *find_header(const RequestHeaders &headers,
+                               const HeaderName &name)
 {
-    return kHex.value[static_cast<unsigned char>(c)];
+    const HeaderField *field = &headers.get(name.name);
+
+    if (!field->present() && !name.fallback.empty()) {
+        field = &headers.get(name.fallback);
+    }
+    return field->present() ? field : nullptr;
 }
 
-bool decode_hex_mac(std::string_view hex, Mac &out)
+// A signature as the scheme encodes it; false if it cannot be one.
+bool add_candidate(const Scheme &scheme, std::string_view text,
+                   ParsedSignature &out)
 {
-    if (hex.size() != kHexMacLength) {
+    Bytes signature;
+    std::size_t size = signature_size(scheme.algorithm);
+
+    if (!decode(scheme.encoding, text, signature)
+        || (size != 0 ? signature.size != size : signature.size == 0))
+    {
         return false;
     }
-    for (std::size_t i = 0; i < out.size(); i++) {
-        int high = hex_digit(hex[2 * i]);
-        int low = hex_digit(hex[2 * i + 1]);
+    out.candidates.push_back(signature);
+    return true;
+}
 
-        if (high < 0 || low < 0) {
-            return false;
+// t=<ts>,v1=<sig>,...: whitespace around parts ignored, unknown keys
+// ignored, the timestamp key exactly once when the scheme has one.
+bool parse_key_value_list(const Scheme &scheme, std::string_view value,
+                          ParsedSignature &out)
+{
+    const SignatureSyntax &syntax = scheme.syntax;
+    bool seen_timestamp = false;
+
+    while (true) {
+        std::size_t end = value.find(syntax.separator);
+        std::string_view part = trim(value.substr(0, end));
+        std::size_t equals = part.find('=');
+
+        if (equals == std::string_view::npos || equals == 0) {
+            if (syntax.strict) {
+                return false;       // also catches an empty part
+            }
+        } else {
+            std::string_view key = part.substr(0, equals);
+            std::string_view val = part.substr(equals + 1);
+
+            if (!syntax.timestamp_key.empty() && key == syntax.timestamp_key) {
+                if (seen_timestamp || !is_plain_decimal(val)) {
+                    return false;
+                }
+                seen_timestamp = true;
+                out.timestamp = val;
+
+            } else if (key == syntax.signature_key) {
+                if (!add_candidate(scheme, val, out) && syntax.strict) {
+                    return false;
+                }
+            }
         }
-        out[i] = static_cast<unsigned char>(high << 4 | low);
+
+        if (end == std::string_view::npos) {
+            break;
+        }
+        value.remove_prefix(end + 1);
+    }
+
+    return seen_timestamp == !syntax.timestamp_key.empty();
+}
+
+// v1,<sig> v1,<sig>: space-separated; other versions (v1a) ignored.
+bool parse_versioned_list(const Scheme &scheme, std::string_view value,
+                          ParsedSignature &out)
+{
+    while (!value.empty()) {
+        std::size_t end = value.find(' ');
+        std::string_view part = value.substr(0, end);
+        std::size_t comma = part.find(',');
+
+        if (comma != std::string_view::npos
+            && part.substr(0, comma) == scheme.syntax.signature_key)
+        {
+            add_candidate(scheme, part.substr(comma + 1), out);
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        value.remove_prefix(end + 1);
     }
     return true;
 }
 
-// Novu: "Novu-Signature", or the older "X-Novu-Signature" when absent.
-ws_result_e parse_novu(const Scheme &scheme, const RequestHeaders &headers,
-                       ParsedSignature &out)
+bool parse_value(const Scheme &scheme, std::string_view value,
+                 ParsedSignature &out)
 {
-    const HeaderField *field = &headers.get(scheme.signature_header);
+    switch (scheme.syntax.syntax) {
+    case Syntax::KeyValueList:
+        return parse_key_value_list(scheme, value, out);
 
-    if (!field->present()) {
-        field = &headers.get(scheme.fallback_header);
+    case Syntax::VersionedList:
+        return parse_versioned_list(scheme, value, out);
+
+    case Syntax::Prefixed: {
+        std::string_view prefix = scheme.syntax.signature_key;
+        return value.substr(0, prefix.size()) == prefix
+               && add_candidate(scheme, value.substr(prefix.size()), out);
     }
-    if (!field->present()) {
-        return WS_RESULT_MISSING;
+
+    case Syntax::Token:
+        out.token = value;
+        return true;
     }
-    if (field->repeated()) {
-        return WS_RESULT_MALFORMED;
-    }
-    return parse_timestamped_header(field->value, out);
+    return false;
 }
 
-// NotifyKit: X-Webhook-Timestamp must come with the signature header, and
-// the "t" inside the signature must repeat the timestamp exactly.
-ws_result_e parse_notifykit(const Scheme &scheme,
-                            const RequestHeaders &headers,
-                            ParsedSignature &out)
+// A header the scheme requires besides the signature: exactly once.
+bool required_header(const RequestHeaders &headers, const HeaderName &name,
+                     std::string_view &value)
 {
-    const HeaderField &signature = headers.get(scheme.signature_header);
-    const HeaderField &timestamp = headers.get(scheme.timestamp_header);
+    const HeaderField *field = find_header(headers, name);
+
+    if (field == nullptr || field->repeated()) {
+        return false;
+    }
+    value = field->value;
+    return true;
+}
+
+ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
+                          ParsedSignature &out)
+{
+    const HeaderField *signature = find_header(headers, scheme.signature);
 
     // the signature header decides "missing", as for every scheme
-    if (!signature.present()) {
+    if (signature == nullptr) {
         return WS_RESULT_MISSING;
     }
-    if (!timestamp.present()
-        || signature.repeated() || timestamp.repeated())
+    if (signature->repeated() || signature->value.empty()
+        || !is_header_text(signature->value)
+        || !parse_value(scheme, signature->value, out))
     {
         return WS_RESULT_MALFORMED;
     }
-
-    ws_result_e result = parse_timestamped_header(signature.value, out);
-    if (result != WS_RESULT_OK) {
-        return result;
+    if (scheme.syntax.syntax != Syntax::Token && out.candidates.empty()) {
+        return WS_RESULT_MALFORMED;
     }
-    return out.timestamp == timestamp.value ? WS_RESULT_OK
-                                            : WS_RESULT_MALFORMED;
+
+    if (!scheme.timestamp.none()) {
+        std::string_view header;
+        if (!required_header(headers, scheme.timestamp, header)) {
+            return WS_RESULT_MALFORMED;
+        }
+        if (scheme.special == Special::TimestampHeaderEqualsKey
+            && out.timestamp != header)
+        {
+            return WS_RESULT_MALFORMED;
+        }
+        out.timestamp = header;
+    }
+    if (!scheme.delivery_id.none()
+        && !required_header(headers, scheme.delivery_id, out.delivery_id))
+    {
+        return WS_RESULT_MALFORMED;
+    }
+    if (!out.timestamp.empty()
+        && !is_timestamp(scheme.time_format, out.timestamp))
+    {
+        return WS_RESULT_MALFORMED;
+    }
+    return WS_RESULT_OK;
 }
-
-const Scheme kSchemes[] = {
-    {
-        WS_SCHEME_NOVU, "novu",
-        "novu-signature", "x-novu-signature", "",
-        "{}",   // Novu signs GET requests, which carry no body, as "{}"
-        parse_novu,
-        {
-            "{\"message\":\"Signature not found. Please provide a signature"
-            " in the `novu-signature` header\","
-            "\"code\":\"SignatureNotFoundError\"}",
-
-            "{\"message\":\"Signature is invalid. Please provide a valid"
-            " signature in the `novu-signature` header\","
-            "\"code\":\"SignatureInvalidError\"}",
-
-            "{\"message\":\"Signature expired. Please provide a signature"
-            " with a timestamp within the allowed tolerance in the"
-            " `novu-signature` header\","
-            "\"code\":\"SignatureExpiredError\"}",
-
-            "{\"message\":\"Signature does not match the expected signature."
-            " Please ensure the signature provided in the `novu-signature`"
-            " header is correct and try again.\","
-            "\"code\":\"SignatureMismatchError\"}",
-
-            "{\"message\":\"Signature key not found. Please configure a"
-            " secret key for this endpoint\","
-            "\"code\":\"SigningKeyNotFoundError\"}",
-        },
-    },
-    {
-        WS_SCHEME_NOTIFYKIT, "notifykit",
-        "x-webhook-signature", "", "x-webhook-timestamp",
-        "",
-        parse_notifykit,
-        {
-            "{\"error\":\"Missing signature\"}",
-            "{\"error\":\"Malformed signature\"}",
-            "{\"error\":\"Signature timestamp is outside the allowed"
-            " tolerance\"}",
-            "{\"error\":\"Invalid signature\"}",
-            "{\"error\":\"Signing secret is not configured\"}",
-        },
-    },
-};
 
 }  // namespace
 
+bool Scheme::signs_url() const
+{
+    return message.find("{url}") != std::string_view::npos;
+}
+
 bool Scheme::sent_by(const RequestHeaders &headers) const
 {
-    return headers.get(signature_header).present()
-           || headers.get(fallback_header).present();
+    return find_header(headers, signature) != nullptr;
 }
 
 bool Scheme::watch_headers(RequestHeaders &headers) const
 {
-    return headers.watch(signature_header)
-           && headers.watch(fallback_header)
-           && headers.watch(timestamp_header);
+    for (const HeaderName *h : { &signature, &timestamp, &delivery_id }) {
+        if (!headers.watch(h->name) || !headers.watch(h->fallback)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 const char *Scheme::error_body(ws_result_e result) const
 {
     switch (result) {
-    case WS_RESULT_MISSING:   return errors.missing;
-    case WS_RESULT_MALFORMED: return errors.malformed;
-    case WS_RESULT_STALE:     return errors.stale;
-    case WS_RESULT_MISMATCH:  return errors.mismatch;
-    case WS_RESULT_NO_SECRET: return errors.no_secret;
+    case WS_RESULT_MISSING:   return errors->missing;
+    case WS_RESULT_MALFORMED: return errors->malformed;
+    case WS_RESULT_STALE:     return errors->stale;
+    case WS_RESULT_MISMATCH:  return errors->mismatch;
+    case WS_RESULT_NO_SECRET: return errors->no_secret;
     default:                  return nullptr;
     }
 }
@@ -200,55 +473,45 @@ const Scheme *find_scheme(ws_scheme_e id)
     return nullptr;
 }
 
-ws_result_e parse_timestamped_header(std::string_view value,
-                                     ParsedSignature &out)
+const Scheme *find_scheme(std::string_view name)
 {
-    if (value.empty() || !is_header_text(value)) {
-        return WS_RESULT_MALFORMED;
-    }
-
-    bool seen_timestamp = false;
-
-    while (true) {
-        std::size_t comma = value.find(',');
-        std::string_view part = trim(value.substr(0, comma));
-        std::size_t equals = part.find('=');
-
-        if (equals == std::string_view::npos || equals == 0) {
-            return WS_RESULT_MALFORMED;     // also catches an empty part
+    for (const Scheme &scheme : kSchemes) {
+        if (scheme.name == name) {
+            return &scheme;
         }
-
-        std::string_view key = part.substr(0, equals);
-        std::string_view val = part.substr(equals + 1);
-
-        if (key == "t") {
-            if (seen_timestamp || !is_plain_decimal(val)) {
-                return WS_RESULT_MALFORMED;
-            }
-            seen_timestamp = true;
-            out.timestamp = val;
-
-        } else if (key == "v1") {
-            Mac mac;
-            if (!decode_hex_mac(val, mac)) {
-                return WS_RESULT_MALFORMED;
-            }
-            out.candidates.push_back(mac);
-        }
-
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        value.remove_prefix(comma + 1);
     }
+    return nullptr;
+}
 
-    if (!seen_timestamp || out.candidates.empty()) {
-        return WS_RESULT_MALFORMED;
+const Scheme *const *auto_schemes(std::size_t &n)
+{
+    n = sizeof(kAutoSchemes) / sizeof(kAutoSchemes[0]);
+    return kAutoSchemes;
+}
+
+std::size_t signature_size(Algorithm algorithm)
+{
+    switch (algorithm) {
+    case Algorithm::HmacSha1:        return digest_size(HashAlgorithm::Sha1);
+    case Algorithm::HmacSha256:      return digest_size(HashAlgorithm::Sha256);
+    case Algorithm::HmacSha512:      return digest_size(HashAlgorithm::Sha512);
+    case Algorithm::Ed25519:         return 64;
+    case Algorithm::EcdsaP256Sha256: return 0;    // DER: 8 to 72 bytes
+    case Algorithm::Token:           return 0;
     }
+    return 0;
+}
 
-    out.signed_prefix[0] = out.timestamp;
-    out.signed_prefix[1] = ".";
-    return WS_RESULT_OK;
+ws_result_e parse_signature(const Scheme &scheme,
+                            const RequestHeaders &headers,
+                            ParsedSignature &out)
+{
+    ws_result_e result = parse_headers(scheme, headers, out);
+
+    if (result != WS_RESULT_OK) {
+        out = ParsedSignature{};
+    }
+    return result;
 }
 
 }  // namespace webhook

@@ -32,6 +32,113 @@ std::int64_t distance(std::int64_t a, std::int64_t b)
     return a > b ? a - b : b - a;
 }
 
+bool digits_at(std::string_view text, std::size_t at, std::size_t n,
+               int &value)
+{
+    if (at + n > text.size()) {
+        return false;
+    }
+    value = 0;
+    for (std::size_t i = at; i < at + n; i++) {
+        if (text[i] < '0' || text[i] > '9') {
+            return false;
+        }
+        value = value * 10 + (text[i] - '0');
+    }
+    return true;
+}
+
+// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+// days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = static_cast<unsigned>(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int days_in_month(int y, int m)
+{
+    static constexpr int kDays[] = { 31, 28, 31, 30, 31, 30,
+                                     31, 31, 30, 31, 30, 31 };
+    return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+// RFC 3339 section 5.6 date-time: full-date "T" full-time, "T" and "Z" of
+// either case, an optional fraction of any length (kept to the
+// millisecond), "Z" or an offset.  false if it is not one.
+bool rfc3339_ms(std::string_view text, std::int64_t &ms)
+{
+    int year, month, day, hour, minute, second;
+
+    if (!digits_at(text, 0, 4, year) || text.size() < 20 || text[4] != '-'
+        || !digits_at(text, 5, 2, month) || text[7] != '-'
+        || !digits_at(text, 8, 2, day)
+        || (text[10] != 'T' && text[10] != 't')
+        || !digits_at(text, 11, 2, hour) || text[13] != ':'
+        || !digits_at(text, 14, 2, minute) || text[16] != ':'
+        || !digits_at(text, 17, 2, second))
+    {
+        return false;
+    }
+    if (month < 1 || month > 12 || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23 || minute > 59 || second > 60)
+    {
+        return false;
+    }
+
+    std::size_t at = 19;
+    int millis = 0;
+
+    if (text[at] == '.') {
+        std::size_t digits = 0;
+        for (at++; at < text.size() && text[at] >= '0' && text[at] <= '9';
+             at++, digits++)
+        {
+            if (digits < 3) {
+                millis = millis * 10 + (text[at] - '0');
+            }
+        }
+        if (digits == 0) {
+            return false;
+        }
+        for (; digits < 3; digits++) {
+            millis *= 10;
+        }
+    }
+
+    int offset_minutes = 0;
+    std::string_view zone = text.substr(at);
+
+    if (zone == "Z" || zone == "z") {
+        // UTC
+    } else {
+        int oh, om;
+        if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-')
+            || !digits_at(zone, 1, 2, oh) || zone[3] != ':'
+            || !digits_at(zone, 4, 2, om) || oh > 23 || om > 59)
+        {
+            return false;
+        }
+        offset_minutes = (zone[0] == '-' ? -1 : 1) * (oh * 60 + om);
+    }
+
+    std::int64_t seconds = days_from_civil(year, month, day) * 86400
+                           + hour * 3600 + minute * 60 + second
+                           - offset_minutes * 60;
+    ms = seconds * 1000 + millis;
+    return true;
+}
+
 }  // namespace
 
 bool is_plain_decimal(std::string_view text)
@@ -47,11 +154,28 @@ bool is_plain_decimal(std::string_view text)
     return true;
 }
 
-bool is_stale(std::string_view timestamp, std::int64_t now_ms,
-              std::int64_t tolerance_ms)
+bool is_timestamp(TimeFormat format, std::string_view text)
 {
-    if (tolerance_ms < 0) {
+    std::int64_t ms;
+
+    switch (format) {
+    case TimeFormat::None:    return false;
+    case TimeFormat::Rfc3339: return rfc3339_ms(text, ms);
+    default:                  return is_plain_decimal(text);
+    }
+}
+
+bool is_stale(TimeFormat format, std::string_view timestamp,
+              std::int64_t now_ms, std::int64_t tolerance_ms)
+{
+    if (tolerance_ms < 0 || format == TimeFormat::None) {
         return false;
+    }
+
+    if (format == TimeFormat::Rfc3339) {
+        std::int64_t ms;
+        return !rfc3339_ms(timestamp, ms)
+               || distance(now_ms, ms) > tolerance_ms;
     }
 
     std::int64_t value = decimal_value(timestamp);
@@ -60,7 +184,10 @@ bool is_stale(std::string_view timestamp, std::int64_t now_ms,
         return true;
     }
 
-    if (timestamp.size() >= kMillisecondDigits) {
+    bool milliseconds = format == TimeFormat::UnixMilliseconds
+                        || (format == TimeFormat::UnixAuto
+                            && timestamp.size() >= kMillisecondDigits);
+    if (milliseconds) {
         return distance(now_ms, value) > tolerance_ms;
     }
 

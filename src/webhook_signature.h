@@ -24,7 +24,33 @@ typedef enum {
     WS_SCHEME_OFF = 0,
     WS_SCHEME_NOVU,
     WS_SCHEME_NOTIFYKIT,
-    WS_SCHEME_AUTO
+    WS_SCHEME_AUTO,
+    WS_SCHEME_STRIPE,
+    WS_SCHEME_STANDARD_WEBHOOKS,
+    WS_SCHEME_SVIX,
+    WS_SCHEME_GITHUB,
+    WS_SCHEME_GITLAB,
+    WS_SCHEME_SLACK,
+    WS_SCHEME_SHOPIFY,
+    WS_SCHEME_PADDLE,
+    WS_SCHEME_CALENDLY,
+    WS_SCHEME_ZOOM,
+    WS_SCHEME_TWITCH,
+    WS_SCHEME_PAGERDUTY,
+    WS_SCHEME_SENTRY,
+    WS_SCHEME_BITBUCKET,
+    WS_SCHEME_JIRA,
+    WS_SCHEME_TYPEFORM,
+    WS_SCHEME_INTERCOM,
+    WS_SCHEME_VERCEL,
+    WS_SCHEME_WOOCOMMERCE,
+    WS_SCHEME_LINEAR,
+    WS_SCHEME_SQUARE,
+    WS_SCHEME_HUBSPOT,
+    WS_SCHEME_TWILIO,
+    WS_SCHEME_DISCORD,
+    WS_SCHEME_SENDGRID,
+    WS_SCHEME_HMAC          /* the generic HMAC: ws_scheme_hmac_create() */
 } ws_scheme_e;
 
 
@@ -54,9 +80,48 @@ typedef struct ws_check_s  ws_check_t;
 typedef struct ws_key_s    ws_key_t;
 
 
+/*
+ * A scheme: a built-in row (the seed schemes, auto and the presets), or the
+ * generic HMAC made from webhook_signature_hmac's parameters.
+ */
+typedef struct ws_scheme_s  ws_scheme_t;
+
+/* The scheme webhook_signature names; -1 if none (off and hmac included). */
+int ws_scheme_find(ws_bytes_t name);
+
+/* A built-in scheme; NULL for WS_SCHEME_OFF and WS_SCHEME_HMAC. */
+const ws_scheme_t *ws_scheme_get(ws_scheme_e id);
+
+/*
+ * The generic HMAC of the raw body: the signature in header (any case),
+ * after prefix (may be empty); algorithm "sha1", "sha256" or "sha512" and
+ * encoding "hex" or "base64" (empty: sha256, hex).  NULL with *error set to
+ * why (a static string naming the parameter) if they cannot work.
+ */
+ws_scheme_t *ws_scheme_hmac_create(ws_bytes_t header, ws_bytes_t prefix,
+    ws_bytes_t algorithm, ws_bytes_t encoding, const char **error);
+void ws_scheme_hmac_destroy(ws_scheme_t *scheme);
+
+ws_scheme_e ws_scheme_id(const ws_scheme_t *scheme);
+
+/* The sender's recommended tolerance in ms; WS_TOLERANCE_OFF if it signs
+ * no timestamp. */
+int64_t ws_scheme_tolerance(const ws_scheme_t *scheme);
+
+/* Whether the signed message includes the URL the sender called. */
+int ws_scheme_signs_url(const ws_scheme_t *scheme);
+
+
 /* NULL when memory is exhausted. */
-ws_check_t *ws_check_create(ws_scheme_e scheme);
+ws_check_t *ws_check_create(const ws_scheme_t *scheme);
 void ws_check_destroy(ws_check_t *check);
+
+/*
+ * The request's method and the URL as the sender called it, for schemes
+ * that sign them; referenced, not copied.  Before ws_check_headers().
+ */
+void ws_check_set_request(ws_check_t *check, ws_bytes_t method,
+    ws_bytes_t url);
 
 /*
  * Offers one request header.  Headers the scheme does not use are ignored;
@@ -74,20 +139,25 @@ ws_result_e ws_check_headers(ws_check_t *check, int64_t now_ms,
     int64_t tolerance_ms);
 
 /*
- * Keys one running MAC per secret (used verbatim as key bytes) and feeds
- * the signed prefix.  WS_RESULT_NO_SECRET if there is none or one is empty.
+ * Keys one running MAC (or verifier) per secret, decoded as the scheme
+ * decodes keys, and feeds the signed prefix.  WS_RESULT_NO_SECRET if there
+ * is none, or one is empty or cannot be a key of the scheme.
  */
 ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
     size_t n);
 
 /*
  * A secret keyed once, for a secret known when the configuration loads:
- * checks begun with it skip keying a MAC per request.  The secret is reduced
- * to HMAC's pre-computed SHA-256 states; the caller's bytes may go.  NULL if
- * the secret is empty or memory is exhausted.  A key may serve any number of
- * checks, also at once, and may go as soon as they have begun.
+ * checks of that scheme begun with it skip keying per request.  The secret
+ * is decoded as the scheme decodes keys and reduced to HMAC's pre-computed
+ * states (or a public key); the caller's bytes may go.  NULL if the secret
+ * cannot be a key of the scheme, with *error (if error is not NULL) saying
+ * why without quoting it, or if memory is exhausted (*error NULL).  A key
+ * may serve any number of checks, also at once, and may go as soon as they
+ * have begun.
  */
-ws_key_t *ws_key_create(ws_bytes_t secret);
+ws_key_t *ws_key_create(const ws_scheme_t *scheme, ws_bytes_t secret,
+    const char **error);
 void ws_key_destroy(ws_key_t *key);
 
 /*
@@ -108,12 +178,21 @@ typedef struct {
 ws_result_e ws_check_begin_secrets(ws_check_t *check,
     const ws_secret_t *secrets, size_t n);
 
+/*
+ * Whether the scheme reads the body at all (not for a token compared with
+ * the secret): if not, ws_check_finish() follows ws_check_begin*() at once.
+ */
+int ws_check_needs_body(const ws_check_t *check);
+
 /* Feeds body bytes to every running MAC; may be called any number of times. */
 ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len);
 
 /*
  * Finishes the MACs and compares them in constant time with every signature
- * the request carries: WS_RESULT_OK or WS_RESULT_MISMATCH.
+ * the request carries: WS_RESULT_OK or WS_RESULT_MISMATCH; for a scheme
+ * whose timestamp is in the body (linear), WS_RESULT_MALFORMED or
+ * WS_RESULT_STALE when it is absent or outside the tolerance given to
+ * ws_check_headers().
  */
 ws_result_e ws_check_finish(ws_check_t *check);
 

@@ -303,8 +303,8 @@ refused('unknown webhook_signature_mode', 'webhook_signature_mode',
     webhook_signature_mode audit;
 EOF
 
-refused('unknown scheme', 'webhook_signature', qr/stripe/, <<'EOF');
-    webhook_signature stripe;
+refused('unknown scheme', 'webhook_signature', qr/paypal/, <<'EOF');
+    webhook_signature paypal;
     webhook_signature_secret s;
 EOF
 

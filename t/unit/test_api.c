@@ -86,7 +86,7 @@ static void test_error_bodies_notifykit(void **state)
 static void test_error_body_of_resolved_scheme(void **state)
 {
     /* under auto with no header the body is novu's (reported as novu) */
-    ws_check_t *check = ws_check_create(WS_SCHEME_AUTO);
+    ws_check_t *check = ws_check_create(ws_scheme_get(WS_SCHEME_AUTO));
     ws_result_e r;
 
     (void) state;
@@ -119,7 +119,7 @@ static void test_create_each_scheme(void **state)
     (void) state;
 
     for (i = 0; i < COUNT_OF(schemes); i++) {
-        ws_check_t *check = ws_check_create(schemes[i]);
+        ws_check_t *check = ws_check_create(ws_scheme_get(schemes[i]));
 
         assert_non_null(check);
         /* nothing parsed, nothing verified yet */

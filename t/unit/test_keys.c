@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
- * Pre-keyed secrets (ws_key_create, ws_check_begin_keyed): a secret keyed
+ * Pre-keyed secrets (ws_key_create, ws_check_begin_secrets): a secret keyed
  * once verifies exactly as the same secret keyed per check, over many
  * checks in a row, with checks that overlap, that are abandoned half-way,
  * and mixed with secrets keyed per check (rotation); and both agree with
@@ -57,13 +57,13 @@ static void test_create_rejects_empty_secret(void **state)
 {
     (void) state;
 
-    assert_null(ws_key_create(ws_b("", 0)));
+    assert_null(ws_key_create(NOVU_ROW, ws_b("", 0), NULL));
     ws_key_destroy(NULL);
 }
 
 static void test_keyed_secret_verifies(void **state)
 {
-    ws_key_t *key = ws_key_create(ws_s(SECRET));
+    ws_key_t *key = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
 
     (void) state;
     assert_non_null(key);
@@ -77,7 +77,7 @@ static void test_keyed_secret_verifies(void **state)
 
 static void test_wrong_keyed_secret_mismatches(void **state)
 {
-    ws_key_t *key = ws_key_create(ws_s("not-the-secret"));
+    ws_key_t *key = ws_key_create(NOVU_ROW, ws_s("not-the-secret"), NULL);
 
     (void) state;
     assert_non_null(key);
@@ -89,7 +89,7 @@ static void test_wrong_keyed_secret_mismatches(void **state)
 static void test_key_serves_checks_in_a_row(void **state)
 {
     int i;
-    ws_key_t *key = ws_key_create(ws_s(SECRET));
+    ws_key_t *key = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
 
     (void) state;
     assert_non_null(key);
@@ -109,7 +109,7 @@ static void test_key_serves_checks_in_a_row(void **state)
 static void test_abandoned_check_leaves_no_state(void **state)
 {
     int i;
-    ws_key_t *key = ws_key_create(ws_s(SECRET));
+    ws_key_t *key = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
     ws_bytes_t none = ws_b("", 0);
 
     (void) state;
@@ -134,7 +134,7 @@ static void test_abandoned_check_leaves_no_state(void **state)
 static void test_overlapping_checks(void **state)
 {
     size_t i;
-    ws_key_t *key = ws_key_create(ws_s(SECRET));
+    ws_key_t *key = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
     ws_bytes_t none = ws_b("", 0);
     ws_check_t *checks[4];
     const char *bodies[4] = { BODY_A1, "{\"a\":2}", BODY_A1, "" };
@@ -173,8 +173,8 @@ static void test_overlapping_checks(void **state)
 static void test_keyed_and_plain_secrets_mix(void **state)
 {
     size_t index = 0;
-    ws_key_t *right = ws_key_create(ws_s(SECRET));
-    ws_key_t *wrong = ws_key_create(ws_s("old-secret"));
+    ws_key_t *right = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
+    ws_key_t *wrong = ws_key_create(NOVU_ROW, ws_s("old-secret"), NULL);
     ws_bytes_t secrets[2];
     ws_key_t *keys[2];
 
@@ -261,8 +261,8 @@ static void test_key_lengths_match_openssl(void **state)
         near[len - 1] ^= 0x01;
         ref_sig(secret, len, TS, body, strlen(body), sig);
 
-        key = ws_key_create(ws_b(secret, len));
-        near_key = ws_key_create(ws_b(near, len));
+        key = ws_key_create(NOVU_ROW, ws_b(secret, len), NULL);
+        near_key = ws_key_create(NOVU_ROW, ws_b(near, len), NULL);
         assert_non_null(key);
         assert_non_null(near_key);
 
@@ -282,7 +282,7 @@ static void test_key_lengths_match_openssl(void **state)
 /* A key may go as soon as the checks it began have begun. */
 static void test_key_destroyed_after_begin(void **state)
 {
-    ws_key_t   *key = ws_key_create(ws_s(SECRET));
+    ws_key_t   *key = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
     ws_bytes_t  none = ws_b("", 0);
     ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
 

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+#include "encoding.hpp"
+
+namespace webhook {
+
+namespace {
+
+// Digit values, -1 for anything else.  Tables rather than range tests: a
+// signature's digits mix letters and numbers at random, and each
+// mispredicted branch costs more than the lookup.
+struct DigitTables {
+    signed char hex_any[256];
+    signed char hex_lower[256];
+    signed char base64[256];
+
+    constexpr DigitTables() : hex_any(), hex_lower(), base64()
+    {
+        for (int c = 0; c < 256; c++) {
+            hex_lower[c] = c >= '0' && c <= '9' ? c - '0'
+                         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                         : -1;
+            hex_any[c] = hex_lower[c] >= 0 ? hex_lower[c]
+                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                       : -1;
+            base64[c] = c >= 'A' && c <= 'Z' ? c - 'A'
+                      : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                      : c >= '0' && c <= '9' ? c - '0' + 52
+                      : c == '+' ? 62
+                      : c == '/' ? 63
+                      : -1;
+        }
+    }
+};
+
+constexpr DigitTables kDigits;
+
+int digit(const signed char (&table)[256], char c)
+{
+    return table[static_cast<unsigned char>(c)];
+}
+
+template <typename Out>
+bool decode_hex_into(const signed char (&table)[256], std::string_view text,
+                     Out &&put)
+{
+    if (text.size() % 2 != 0) {
+        return false;
+    }
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+        int high = digit(table, text[i]);
+        int low = digit(table, text[i + 1]);
+
+        if (high < 0 || low < 0) {
+            return false;
+        }
+        put(static_cast<unsigned char>(high << 4 | low));
+    }
+    return true;
+}
+
+// RFC 4648 base64 with padding; the bits a last quantum leaves unused must
+// be zero, so that no second text decodes to the same bytes.
+template <typename Out>
+bool decode_base64_into(std::string_view text, Out &&put)
+{
+    if (text.empty() || text.size() % 4 != 0) {
+        return false;
+    }
+
+    std::size_t padding = 0;
+    if (text.back() == '=') {
+        padding = text[text.size() - 2] == '=' ? 2 : 1;
+    }
+
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        bool last = i + 4 == text.size();
+        std::size_t digits = last ? 4 - padding : 4;
+        unsigned value = 0;
+
+        for (std::size_t j = 0; j < 4; j++) {
+            int d = j < digits ? digit(kDigits.base64, text[i + j]) : 0;
+            if (d < 0) {
+                return false;
+            }
+            value = value << 6 | static_cast<unsigned>(d);
+        }
+
+        put(static_cast<unsigned char>(value >> 16));
+        if (digits == 2) {
+            if ((value & 0xffff) != 0) {
+                return false;
+            }
+            continue;
+        }
+        put(static_cast<unsigned char>(value >> 8));
+        if (digits == 3) {
+            if ((value & 0xff) != 0) {
+                return false;
+            }
+            continue;
+        }
+        put(static_cast<unsigned char>(value));
+    }
+    return true;
+}
+
+struct BytesWriter {
+    Bytes &out;
+    bool   overflow = false;
+
+    void operator()(unsigned char byte)
+    {
+        if (out.size == out.data.size()) {
+            overflow = true;
+            return;
+        }
+        out.data[out.size++] = byte;
+    }
+};
+
+}  // namespace
+
+bool decode(Encoding encoding, std::string_view text, Bytes &out)
+{
+    out.size = 0;
+    BytesWriter writer{out};
+    auto put = [&writer](unsigned char byte) { writer(byte); };
+    bool ok = false;
+
+    switch (encoding) {
+    case Encoding::HexAnyCase:
+        ok = decode_hex_into(kDigits.hex_any, text, put);
+        break;
+    case Encoding::HexLower:
+        ok = decode_hex_into(kDigits.hex_lower, text, put);
+        break;
+    case Encoding::Base64:
+        ok = decode_base64_into(text, put);
+        break;
+    }
+    return ok && !writer.overflow;
+}
+
+bool decode_base64(std::string_view text, std::string &out)
+{
+    out.clear();
+    return decode_base64_into(text, [&out](unsigned char byte) {
+        out.push_back(static_cast<char>(byte));
+    });
+}
+
+bool decode_hex(std::string_view text, std::string &out)
+{
+    out.clear();
+    return decode_hex_into(kDigits.hex_any, text, [&out](unsigned char byte) {
+        out.push_back(static_cast<char>(byte));
+    });
+}
+
+std::string hex_lower(std::string_view bytes)
+{
+    static constexpr char kDigitChars[] = "0123456789abcdef";
+    std::string hex;
+
+    hex.reserve(bytes.size() * 2);
+    for (unsigned char byte : bytes) {
+        hex.push_back(kDigitChars[byte >> 4]);
+        hex.push_back(kDigitChars[byte & 0xf]);
+    }
+    return hex;
+}
+
+bool is_header_text(std::string_view value)
+{
+    for (unsigned char c : value) {
+        if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace webhook

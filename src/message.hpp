@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//
+// The two signed messages a template cannot describe: Twilio's URL followed
+// by the sorted form parameters, and Linear's timestamp inside the JSON
+// body.
+
+#ifndef WEBHOOK_SIGNATURE_MESSAGE_HPP
+#define WEBHOOK_SIGNATURE_MESSAGE_HPP
+
+#include <string>
+#include <string_view>
+
+namespace webhook {
+
+// Twilio (twilio-node getExpectedTwilioSignature): the URL, then for each
+// application/x-www-form-urlencoded parameter of the body, sorted by name,
+// its decoded name and value.
+std::string twilio_form_message(std::string_view url, std::string_view body);
+
+// The value of a query parameter of url, exactly as written; false if the
+// URL has none of that name.
+bool query_parameter(std::string_view url, std::string_view name,
+                     std::string_view &value);
+
+// The digits of a top-level JSON member that is a non-negative integer
+// (the last one, as JSON.parse keeps it); false if the body is not a JSON
+// object or the member is absent or not such a number.
+bool json_top_level_integer(std::string_view json, std::string_view name,
+                            std::string_view &digits);
+
+}  // namespace webhook
+
+#endif
