@@ -7,6 +7,14 @@
 # promise (TLS, redirects, rotation key numbers, per-tenant secrets,
 # report-only logging) holds.  The demo's template passes `nginx -t` too.
 #
+# examples/presets/: one location per sender, inside a TLS server for
+# api.example.com.  Each passes `nginx -t`, and all of them run together:
+# a request signed the way that sender signs (computed here, with
+# Digest::SHA and openssl) reaches the upstream byte for byte; a forged and
+# an unsigned one get 401.  A preset the built module does not know yet
+# (nginx -t names it an invalid value, or the directive it needs unknown)
+# is skipped, saying so.
+#
 # The examples name system paths (/etc/nginx/secrets, /etc/ssl, /var/log/nginx,
 # ports 80 and 443, upstreams on 127.0.0.1:3000...): the test moves them
 # into a temp prefix, to free ports and to the harness's upstream, and
@@ -18,6 +26,10 @@ use Test::More;
 use FindBin;
 use Harness;
 use Harness::Cmd;
+use Digest::SHA qw(hmac_sha256 hmac_sha256_hex hmac_sha1 hmac_sha1_hex);
+use MIME::Base64 qw(encode_base64 decode_base64);
+use POSIX qw(strftime);
+use Time::HiRes ();
 
 my $ROOT = "$FindBin::Bin/..";
 my $EX   = "$ROOT/examples";
@@ -76,6 +88,9 @@ sub localize {
     $text =~ s{/var/log/nginx/error\.log}{$p/error.log}g;
     $text =~ s{/var/log/nginx/}{$p/logs/}g;
     $text =~ s{/etc/nginx/secrets/}{$p/secrets/}g;
+    $text =~ s{/etc/nginx/webhooks/}{$p/webhooks/}g;
+    $text =~ s{proxy_pass http://127\.0\.0\.1:\d+;}
+              {proxy_pass http://127.0.0.1:$up;}g;
     $text =~ s{/etc/ssl/certs/[\w.-]+\.pem}{$p/tls/cert.pem}g;
     $text =~ s{/etc/ssl/private/[\w.-]+\.key}{$p/tls/key.pem}g;
     $text =~ s{include /etc/nginx/conf\.d/\*\.conf;}
@@ -338,5 +353,388 @@ live('report-only.conf', sub {
     is(scalar @warn, 2,
        'report-only: each failure is a [warn] line in the error log');
 });
+
+# ---------------------------------------------------- examples/presets live
+#
+# Each sender's signature, computed here as the sender computes it.
+
+my @PRESETS = qw(stripe standard_webhooks svix github gitlab slack shopify
+                 paddle calendly zoom twitch pagerduty sentry bitbucket jira
+                 typeform intercom vercel woocommerce linear square hubspot
+                 twilio discord sendgrid hmac);
+my $HOST = 'api.example.com';
+
+# What each snippet reads with file= (discord.pub and sendgrid.pub, the
+# public keys, are made by prepare_presets).
+my %PRESET_SECRET = (
+    'stripe.key'            => 'whsec_stripe-endpoint-secret-4eC39H',
+    'standard_webhooks.key' => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    'svix.key'              => 'whsec_' . encode_base64('svix endpoint key, 32 bytes long', ''),
+    'github.key'            => "It's a Secret to Everybody",
+    'gitlab.key'            => 'glpat-hook-token-8Zq1',
+    'slack.key'             => '8f742231b10e8888abcd99yyyzzz85a5',
+    'shopify-new.key'       => 'shpss_new-client-secret',
+    'shopify-old.key'       => 'shpss_old-client-secret',
+    'paddle.key'            => 'pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI',
+    'calendly.key'          => 'calendly-signing-key-Gx2',
+    'zoom.key'              => 'zoom-secret-token-Wm4',
+    'twitch.key'            => 'twitch-eventsub-secret-0123456789',
+    'pagerduty.key'         => 'pagerduty-v3-secret-Rt7',
+    'sentry.key'            => 'sentry-client-secret-Lp0',
+    'bitbucket.key'         => 'bitbucket-hook-secret-Hs5',
+    'jira.key'              => 'jira-admin-hook-secret-Vb8',
+    'typeform.key'          => 'typeform-form-secret-Qa3',
+    'intercom.key'          => 'intercom-client-secret-Nc6',
+    'vercel.key'            => 'vercel-webhook-secret-Yd9',
+    # Entities are decoded as WooCommerce does: the key is wc-s3cret&K9.
+    'woocommerce.key'       => 'wc-s3cret&amp;K9',
+    'linear.key'            => 'lin_wh_signing-secret-Tf1',
+    'square.key'            => 'square-signature-key-Ej2',
+    'hubspot.key'           => 'hubspot-client-secret-Ku4',
+    'twilio.key'            => 'twilio-auth-token-12345',
+    'hmac.key'              => 'generic-hmac-secret-Ow5',
+);
+
+my $PRESET_SERVER = <<'EOF';
+server {
+    listen 443 ssl http2;
+    server_name api.example.com;
+
+    ssl_certificate     /etc/ssl/certs/api.example.com.pem;
+    ssl_certificate_key /etc/ssl/private/api.example.com.key;
+
+    include /etc/nginx/webhooks/*.conf;
+
+    location / {
+        return 404;
+    }
+}
+EOF
+
+sub b64 { encode_base64($_[0], '') }
+
+# openssl on files in the prefix's signer/ folder: returns stdout.
+sub openssl {
+    my ($h, @args) = @_;
+    my ($rc, $out, $err) = run_cmd('openssl', @args);
+    die "openssl @args: $err" if $rc;
+    return $out;
+}
+
+# The senders' key pairs: the public halves as their dashboards show them.
+sub prepare_presets {
+    my ($h) = @_;
+    my $p = $h->prefix;
+    mkdir "$p/$_" for qw(webhooks signer);
+    $h->write_file("secrets/$_", "$PRESET_SECRET{$_}\n", 0600)
+        for keys %PRESET_SECRET;
+    openssl($h, 'genpkey', '-algorithm', 'ed25519',
+            '-out', "$p/signer/discord.pem");
+    my $der = openssl($h, 'pkey', '-in', "$p/signer/discord.pem",
+                      '-pubout', '-outform', 'DER');
+    $h->write_file('secrets/discord.pub',
+                   unpack('H*', substr($der, -32)) . "\n", 0600);
+    openssl($h, 'ecparam', '-name', 'prime256v1', '-genkey', '-noout',
+            '-out', "$p/signer/sendgrid.pem");
+    $der = openssl($h, 'ec', '-in', "$p/signer/sendgrid.pem",
+                   '-pubout', '-outform', 'DER');
+    $h->write_file('secrets/sendgrid.pub', b64($der) . "\n", 0600);
+}
+
+# openssl COMMAND -out SIG ARGS, with MSG among ARGS naming the message.
+sub sign_file {
+    my ($h, $msg, $command, @args) = @_;
+    my $p = $h->prefix;
+    $h->write_file('signer/msg', $msg);
+    openssl($h, $command, '-out', "$p/signer/sig",
+            map { $_ eq 'MSG' ? "$p/signer/msg" : $_ } @args);
+    return $h->file('signer/sig');
+}
+
+sub rfc3339_now {
+    my $t = Time::HiRes::time();
+    return strftime('%Y-%m-%dT%H:%M:%S', gmtime int $t)
+         . sprintf('.%09dZ', ($t - int $t) * 1e9);
+}
+
+sub form_decode {
+    my ($s) = @_;
+    $s =~ tr/+/ /;
+    $s =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+    return $s;
+}
+
+# preset => sub ($h, $body, $url) returning the signature headers.
+my %SIGNER = (
+    stripe => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        ('Stripe-Signature' => "t=$t,v1="
+            . hmac_sha256_hex("$t.$body", $PRESET_SECRET{'stripe.key'}));
+    },
+    standard_webhooks => sub {
+        my ($h, $body) = @_;
+        my ($id, $t) = ('msg_p5jXN8AQM9LWM0D4loKWxJek', now_s());
+        my $key = decode_base64($PRESET_SECRET{'standard_webhooks.key'}
+                                =~ s/^whsec_//r);
+        ('webhook-id' => $id, 'webhook-timestamp' => $t,
+         'webhook-signature' => 'v1,' . b64(hmac_sha256("$id.$t.$body", $key)));
+    },
+    svix => sub {
+        my ($h, $body) = @_;
+        my ($id, $t) = ('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', now_s());
+        my $key = decode_base64($PRESET_SECRET{'svix.key'} =~ s/^whsec_//r);
+        ('svix-id' => $id, 'svix-timestamp' => $t,
+         'svix-signature' => 'v1,' . b64(hmac_sha256("$id.$t.$body", $key)));
+    },
+    github => sub {
+        ('X-Hub-Signature-256' => 'sha256='
+            . hmac_sha256_hex($_[1], $PRESET_SECRET{'github.key'}));
+    },
+    gitlab => sub { ('X-Gitlab-Token' => $PRESET_SECRET{'gitlab.key'}) },
+    slack => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        ('X-Slack-Request-Timestamp' => $t,
+         'X-Slack-Signature' => 'v0='
+            . hmac_sha256_hex("v0:$t:$body", $PRESET_SECRET{'slack.key'}));
+    },
+    shopify => sub {
+        ('X-Shopify-Hmac-Sha256'
+            => b64(hmac_sha256($_[1], $PRESET_SECRET{'shopify-new.key'})));
+    },
+    paddle => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        ('Paddle-Signature' => "ts=$t;h1="
+            . hmac_sha256_hex("$t:$body", $PRESET_SECRET{'paddle.key'}));
+    },
+    calendly => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        ('Calendly-Webhook-Signature' => "t=$t,v1="
+            . hmac_sha256_hex("$t.$body", $PRESET_SECRET{'calendly.key'}));
+    },
+    zoom => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        ('x-zm-request-timestamp' => $t,
+         'x-zm-signature' => 'v0='
+            . hmac_sha256_hex("v0:$t:$body", $PRESET_SECRET{'zoom.key'}));
+    },
+    twitch => sub {
+        my ($h, $body) = @_;
+        my ($id, $t) = ('befa7b53-d79d-478f-86b9-120f112b044e', rfc3339_now());
+        ('Twitch-Eventsub-Message-Id' => $id,
+         'Twitch-Eventsub-Message-Timestamp' => $t,
+         'Twitch-Eventsub-Message-Signature' => 'sha256='
+            . hmac_sha256_hex("$id$t$body", $PRESET_SECRET{'twitch.key'}));
+    },
+    pagerduty => sub {
+        ('X-PagerDuty-Signature' => 'v1='
+            . hmac_sha256_hex($_[1], $PRESET_SECRET{'pagerduty.key'}));
+    },
+    sentry => sub {
+        ('Sentry-Hook-Signature'
+            => hmac_sha256_hex($_[1], $PRESET_SECRET{'sentry.key'}));
+    },
+    bitbucket => sub {
+        ('X-Hub-Signature' => 'sha256='
+            . hmac_sha256_hex($_[1], $PRESET_SECRET{'bitbucket.key'}));
+    },
+    jira => sub {
+        ('X-Hub-Signature' => 'sha256='
+            . hmac_sha256_hex($_[1], $PRESET_SECRET{'jira.key'}));
+    },
+    typeform => sub {
+        ('Typeform-Signature' => 'sha256='
+            . b64(hmac_sha256($_[1], $PRESET_SECRET{'typeform.key'})));
+    },
+    intercom => sub {
+        ('X-Hub-Signature' => 'sha1='
+            . hmac_sha1_hex($_[1], $PRESET_SECRET{'intercom.key'}));
+    },
+    vercel => sub {
+        ('x-vercel-signature'
+            => hmac_sha1_hex($_[1], $PRESET_SECRET{'vercel.key'}));
+    },
+    woocommerce => sub {
+        ('X-WC-Webhook-Signature'
+            => b64(hmac_sha256($_[1], 'wc-s3cret&K9')));
+    },
+    linear => sub {
+        ('Linear-Signature'
+            => hmac_sha256_hex($_[1], $PRESET_SECRET{'linear.key'}));
+    },
+    square => sub {
+        my ($h, $body, $url) = @_;
+        ('x-square-hmacsha256-signature'
+            => b64(hmac_sha256("$url$body", $PRESET_SECRET{'square.key'})));
+    },
+    hubspot => sub {
+        my ($h, $body, $url) = @_;
+        my $t = now_ms();
+        ('X-HubSpot-Request-Timestamp' => $t,
+         'X-HubSpot-Signature-v3'
+            => b64(hmac_sha256("POST$url$body$t", $PRESET_SECRET{'hubspot.key'})));
+    },
+    twilio => sub {
+        my ($h, $body, $url) = @_;
+        my @kv = map { [map { form_decode($_) } split /=/, $_, 2] }
+                 split /&/, $body;
+        my $msg = $url . join '', map { "$_->[0]$_->[1]" }
+                  sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] } @kv;
+        ('X-Twilio-Signature'
+            => b64(hmac_sha1($msg, $PRESET_SECRET{'twilio.key'})));
+    },
+    discord => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        my $sig = sign_file($h, "$t$body", 'pkeyutl', '-sign', '-rawin',
+                            '-inkey', $h->prefix . '/signer/discord.pem',
+                            '-in', 'MSG');
+        ('X-Signature-Timestamp' => $t,
+         'X-Signature-Ed25519' => unpack('H*', $sig));
+    },
+    sendgrid => sub {
+        my ($h, $body) = @_;
+        my $t = now_s();
+        my $sig = sign_file($h, "$t$body", 'dgst', '-sha256',
+                            '-sign', $h->prefix . '/signer/sendgrid.pem', 'MSG');
+        ('X-Twilio-Email-Event-Webhook-Timestamp' => $t,
+         'X-Twilio-Email-Event-Webhook-Signature' => b64($sig));
+    },
+    hmac => sub {
+        ('X-Signature' => 'sha256='
+            . hmac_sha256_hex($_[1], $PRESET_SECRET{'hmac.key'}));
+    },
+);
+
+# The body each sender would post (all contain "Ada", which a forger turns
+# into "Eve"); a content type other than JSON where the sender uses one.
+sub preset_body {
+    my ($name) = @_;
+    return ('application/x-www-form-urlencoded',
+            'MessageSid=SM0123456789abcdef&From=%2B15557654321'
+            . '&To=%2B15551234567&Body=Hi+Ada%2C+on+our+way%21')
+        if $name eq 'twilio';
+    return ('application/json',
+            qq({"action":"create","type":"Issue","data":{"title":"Ada"},)
+            . '"webhookTimestamp":' . now_ms() . '}')
+        if $name eq 'linear';
+    return ('application/json', qq({"event":"test","data":{"name":"Ada"}}\r\n))
+        if $name eq 'sendgrid';
+    return ('application/json',
+            qq({"id":"evt_1","type":"test.created",\n"data":{"name":"Ada"}}));
+}
+
+# A POST to the preset's location: signed => headers of that sender over
+# the body; send => other body bytes (a forgery); headers => extra ones.
+sub preset_call {
+    my ($h, $name, %a) = @_;
+    my $p = $h->prefix;
+    my $uri = uri("/webhooks/$name");
+    my ($ctype, $body) = preset_body($name);
+    my @headers = $a{signed}
+        ? $SIGNER{$name}->($h, $body, "https://$HOST$uri") : ();
+    push @headers, @{$a{headers} || []};
+    $body = $a{send}->($body) if $a{send};
+    $h->write_file('body.bin', $body);
+    my $port = $h->port('PORT_TLS');
+    my @cmd = ('curl', '-sS', '-k', '--max-time', '10', '-o', "$p/res.body",
+               '-D', "$p/res.head", '-w', '%{http_code}',
+               '-H', "Content-Type: $ctype",
+               (map { ('-H', "$headers[2 * $_]: $headers[2 * $_ + 1]") }
+                0 .. @headers / 2 - 1),
+               '--data-binary', "\@$p/body.bin",
+               '--resolve', "$HOST:$port:127.0.0.1",
+               "https://$HOST:$port$uri");
+    my ($rc, $code) = run_cmd(@cmd);
+    my @up = grep { $_->{uri} eq $uri } $h->upstream_requests;
+    return { status => $code + 0, curl => $rc, up => \@up, sent => $body,
+             head => $h->file('res.head'), body => $h->file('res.body') };
+}
+
+# Writes examples/nginx.conf with the TLS server around the given presets.
+sub install_presets {
+    my ($h, @names) = @_;
+    my $p = $h->prefix;
+    install_example($h);
+    unlink glob "$p/webhooks/*.conf";
+    $h->write_file('conf.d/presets.conf', localize($h, $PRESET_SERVER));
+    for my $name (@names) {
+        my $text = localize($h, slurp("$EX/presets/$name.conf"));
+        my $left = system_paths_left($text);
+        is($left, '', "presets/$name.conf: every system path is one the"
+                      . ' test moves') if $left;
+        $h->write_file("webhooks/$name.conf", $text);
+    }
+}
+
+my (@supported, %unsupported);
+{
+    my $h = Harness->new(upstream => 0);
+    $h->{upstream_port} = 9;
+    prepare_prefix($h);
+    prepare_presets($h);
+    for my $name (@PRESETS) {
+        my $text = slurp("$EX/presets/$name.conf");
+        like($text, qr/\A# SPDX-License-Identifier: BSD-2-Clause\n/,
+             "presets/$name.conf: the SPDX line first");
+        install_presets($h, $name);
+        my ($rc, $out) = $h->nginx_t_file(undef, env => \%ENV_FOR_NGINX);
+        my $no = qr/invalid value "\Q$name\E" in "webhook_signature"/;
+        my ($why) = $out =~ /($no|unknown directive "webhook_signature_\w+")/;
+        if ($rc && $why) {
+            $unsupported{$name} = $why;
+            next;
+        }
+        nginx_t_ok($h, "presets/$name.conf");
+        push @supported, $name;
+    }
+    if (@supported) {
+        install_presets($h, @supported);
+        nginx_t_ok($h, 'every supported preset in one server');
+    }
+}
+
+for my $name (grep { $unsupported{$_} } @PRESETS) {
+    SKIP: {
+        skip("presets/$name.conf: the built module does not support it yet"
+             . " (nginx -t: $unsupported{$name})", 1);
+    }
+}
+
+if (@supported) {
+    my $h = Harness->new;
+    prepare_prefix($h);
+    prepare_presets($h);
+    install_presets($h, @supported);
+    $h->start(env => \%ENV_FOR_NGINX);
+    my $forge = sub { $_[0] =~ s/Ada/Eve/r };
+    for my $name (@supported) {
+        my $r = preset_call($h, $name, signed => 1);
+        passed($r, $r->{sent}, "presets/$name: signed as $name signs it");
+        if ($name eq 'gitlab') {
+            rejected(preset_call($h, $name,
+                                 headers => ['X-Gitlab-Token' => 'guessed']),
+                     401, "presets/$name: another token");
+        } else {
+            rejected(preset_call($h, $name, signed => 1, send => $forge),
+                     401, "presets/$name: a forged body");
+        }
+        $r = preset_call($h, $name);
+        rejected($r, 401, "presets/$name: unsigned");
+        like($r->{body}, qr/^\{"error":"/,
+             "presets/$name: answered {\"error\":...}");
+    }
+    if (grep { $_ eq 'shopify' } @supported) {
+        my ($ctype, $body) = preset_body('shopify');
+        my $r = preset_call($h, 'shopify', headers => ['X-Shopify-Hmac-Sha256'
+            => b64(hmac_sha256($body, $PRESET_SECRET{'shopify-old.key'}))]);
+        passed($r, $body, 'presets/shopify: the old secret during a rotation');
+    }
+    $h->finish;
+}
 
 done_testing;
