@@ -7,7 +7,7 @@
 #   ./build.sh test     build, then run the unit and integration tests
 #   ./build.sh demo     build, then run the module in front of a demo upstream
 #   ./build.sh deb      build, then package it as a Debian libnginx-mod-* .deb
-#   ./build.sh sign     print curl headers signed as Novu/NotifyKit sign them
+#   ./build.sh sign     print curl headers signed as a webhook sender signs them
 #   ./build.sh compat   build and test against upstream nginx (tools/nginx-compat.sh)
 #   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
 #   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
