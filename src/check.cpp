@@ -704,6 +704,9 @@ ws_result_e ws_check_finish(ws_check_t *check)
     try {
         const Scheme &scheme = *check->scheme;
 
+        if (check->body_bytes == 0 && scheme.special == Special::BodyRequired) {
+            return WS_RESULT_MALFORMED;
+        }
         if (check->body_bytes == 0 && !check->feed(scheme.empty_body)) {
             return WS_RESULT_ERROR;
         }

@@ -102,7 +102,7 @@ const Scheme kSchemes[] = {
     { WS_SCHEME_STRIPE, "stripe",
       { "stripe-signature", {} }, key_value_list(',', "t", "v1"), {}, {},
       "{ts}.{body}", A::HmacSha256, E::HexLower, K::Verbatim,
-      T::UnixSeconds, minutes(5), "", S::None, &kErrors },
+      T::UnixSeconds, minutes(5), "", S::BodyRequired, &kErrors },
 
     { WS_SCHEME_STANDARD_WEBHOOKS, "standard_webhooks",
       { "webhook-signature", {} }, versioned_list("v1"),
@@ -120,7 +120,7 @@ const Scheme kSchemes[] = {
     { WS_SCHEME_GITHUB, "github",
       { "x-hub-signature-256", {} }, prefixed("sha256="), {}, {},
       "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
-      T::None, kOff, "", S::None, &kErrors },
+      T::None, kOff, "", S::BodyRequired, &kErrors },
 
     { WS_SCHEME_GITLAB, "gitlab",
       { "x-gitlab-token", {} }, token(), {}, {},
@@ -134,9 +134,12 @@ const Scheme kSchemes[] = {
       T::UnixSeconds, minutes(5), "", S::None, &kErrors },
 
     { WS_SCHEME_SHOPIFY, "shopify",
-      { "x-shopify-hmac-sha256", {} }, prefixed(""), {}, {},
+      // @shopify/shopify-api reads the unprefixed name (events
+      // deliveries) before the X- one
+      { "shopify-hmac-sha256", "x-shopify-hmac-sha256" }, prefixed(""),
+      {}, {},
       "{body}", A::HmacSha256, E::Base64, K::Verbatim,
-      T::None, kOff, "", S::None, &kErrors },
+      T::None, kOff, "", S::BodyRequired, &kErrors },
 
     { WS_SCHEME_PADDLE, "paddle",
       { "paddle-signature", {} }, key_value_list(';', "ts", "h1"), {}, {},
@@ -164,8 +167,9 @@ const Scheme kSchemes[] = {
 
     { WS_SCHEME_PAGERDUTY, "pagerduty",
       { "x-pagerduty-signature", {} }, key_value_list(',', {}, "v1"), {}, {},
-      "{body}", A::HmacSha256, E::HexLower, K::Verbatim,
-      T::None, kOff, "", S::None, &kErrors },
+      // go-pagerduty compares decoded bytes: hex of either case
+      "{body}", A::HmacSha256, E::HexAnyCase, K::Verbatim,
+      T::None, kOff, "", S::BodyRequired, &kErrors },
 
     { WS_SCHEME_SENTRY, "sentry",
       { "sentry-hook-signature", {} }, prefixed(""), {}, {},
@@ -293,7 +297,13 @@ bool parse_key_value_list(const Scheme &scheme, std::string_view value,
 
     while (true) {
         std::size_t end = value.find(syntax.separator);
-        std::string_view part = trim(value.substr(0, end));
+        std::string_view part = value.substr(0, end);
+
+        // SPEC ignores whitespace around Novu's and NotifyKit's parts; the
+        // senders' libraries do not (" v1" is not the v1 key)
+        if (syntax.strict) {
+            part = trim(part);
+        }
         std::size_t equals = part.find('=');
 
         if (equals == std::string_view::npos || equals == 0) {
@@ -378,7 +388,7 @@ bool required_header(const RequestHeaders &headers, const HeaderName &name,
 {
     const HeaderField *field = find_header(headers, name);
 
-    if (field == nullptr || field->repeated()) {
+    if (field == nullptr || field->repeated() || field->value.empty()) {
         return false;
     }
     value = field->value;
@@ -421,7 +431,8 @@ ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
     {
         return WS_RESULT_MALFORMED;
     }
-    if (!out.timestamp.empty()
+    if (scheme.time_format != TimeFormat::None
+        && scheme.special != Special::TimestampInBody
         && !is_timestamp(scheme.time_format, out.timestamp))
     {
         return WS_RESULT_MALFORMED;

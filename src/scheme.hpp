@@ -57,6 +57,7 @@ enum class Special {
     TimestampHeaderEqualsKey,   // NotifyKit: t= repeats X-Webhook-Timestamp
     TwilioParameters,           // URL + sorted form parameters, bodySHA256
     TimestampInBody,            // Linear: the body's "webhookTimestamp"
+    BodyRequired,               // the sender's library refuses an empty body
 };
 
 // The JSON body sent for each failed result when no error_page applies.
