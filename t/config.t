@@ -324,6 +324,121 @@ for my $level (qw(debug crit verbose)) {
 EOF
 }
 
+# ------------------------------------------------------------ presets
+
+# Keys are decoded as each preset's sender encodes them, when the
+# configuration loads; a key that cannot work is reported where it was
+# configured, without its value.  The RFC 8032 7.1 TEST 1 public key, and
+# a P-256 public key (base64 DER SubjectPublicKeyInfo).
+my $ED25519 = 'd75a980182b10ab7d54bfed3c964073'
+            . 'a0ee172f3daa62325af021a68f707511a';
+my $P256 = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuxX8CR6eZiIjNHcWfLzbs6KD9T'
+         . 'ccuVw97KZjomom0I9APvVc4mZabzhIaPbwj9tluyT3c62SkFuMp6LV9OpGkw==';
+
+accepted('every preset with a key it can use', [$h->nginx_t(<<'EOF',
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        webhook_signature_secret "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+        location /sw { webhook_signature standard_webhooks; }
+        location /svix { webhook_signature svix; }
+        location /stripe { webhook_signature stripe; }
+        location /discord {
+            webhook_signature discord;
+            webhook_signature_secret %%ED25519%%;
+        }
+        location /sendgrid {
+            webhook_signature sendgrid;
+            webhook_signature_secret "%%P256%%";
+        }
+        location /twilio {
+            webhook_signature twilio;
+            webhook_signature_url "https://api.example.com$request_uri";
+        }
+        location /hmac {
+            webhook_signature hmac;
+            webhook_signature_hmac header=X-Sig prefix=sha512= algorithm=sha512
+                                   encoding=base64;
+        }
+    }
+EOF
+    vars => { ED25519 => $ED25519, P256 => $P256 })]);
+
+for my $case (
+    [ 'a discord key that is not 64 hex digits', 'discord',
+      'zz-not-a-discord-key-Q7', qr/64 hex digits/ ],
+    [ 'a discord key one digit short', 'discord',
+      substr($ED25519, 1), qr/64 hex digits/ ],
+    [ 'a whsec_ secret whose base64 does not decode', 'standard_webhooks',
+      'whsec_not*base64*Q7', qr/base64 after the "whsec_" prefix/ ],
+    [ 'an svix secret that is not base64', 'svix',
+      'not-base64-Q7', qr/base64/ ],
+    [ 'a sendgrid key that is not a P-256 public key', 'sendgrid',
+      'bm90LWEta2V5LVE3', qr/P-256 public key/ ],
+    [ 'a sendgrid key given as an Ed25519 key', 'sendgrid',
+      $ED25519, qr/P-256 public key/ ],
+) {
+    my ($name, $preset, $key, $want) = @$case;
+    my ($rc, $out) = t_loc(<<"EOF");
+    webhook_signature $preset;
+    webhook_signature_secret "$key";
+EOF
+    refused($name, 'webhook_signature_secret',
+            qr/$want[^\n]*"webhook_signature \Q$preset\E" needs it,
+                 \ in\ \S*nginx\.conf:\d+/x,
+            [$rc, $out]);
+    unlike($out, qr/\Q$key\E/, "$name: the key is not in the message");
+}
+
+refused('a key inherited from the server, bad for the location\'s preset',
+        'webhook_signature_secret', qr/64 hex digits/, [$h->nginx_t(<<'EOF')]);
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        webhook_signature_secret "novu-secret";
+
+        location /novu { webhook_signature novu; }
+        location /discord { webhook_signature discord; }
+    }
+EOF
+
+refused('webhook_signature hmac without webhook_signature_hmac',
+        'webhook_signature_hmac', qr/requires/, <<'EOF');
+    webhook_signature hmac;
+    webhook_signature_secret s;
+EOF
+
+for my $case (
+    [ 'without header=', 'prefix=sha256=', qr/requires "header="/ ],
+    [ 'an empty header=', 'header=', qr/"header=" must name a header/ ],
+    [ 'a header= that is no header name', 'header=X:Sig',
+      qr/"header=" must name a header/ ],
+    [ 'algorithm=md5', 'header=X-Sig algorithm=md5',
+      qr/"algorithm=" must be sha1, sha256 or sha512/ ],
+    [ 'encoding=base32', 'header=X-Sig encoding=base32',
+      qr/"encoding=" must be hex or base64/ ],
+    [ 'an unknown parameter', 'header=X-Sig digest=sha256',
+      qr/invalid parameter "digest=sha256"/ ],
+    [ 'a parameter twice', 'header=X-Sig header=Y-Sig',
+      qr/invalid parameter "header=Y-Sig"/ ],
+) {
+    my ($name, $params, $want) = @$case;
+    refused("webhook_signature_hmac $name", 'webhook_signature_hmac', $want,
+            <<"EOF");
+    webhook_signature hmac;
+    webhook_signature_hmac $params;
+    webhook_signature_secret s;
+EOF
+}
+
+for my $url ('api.example.com/hook', '/hook', 'ftp://example.com/hook') {
+    refused("webhook_signature_url $url", 'webhook_signature_url',
+            qr/absolute URL/, <<"EOF");
+    webhook_signature twilio;
+    webhook_signature_url "$url";
+    webhook_signature_secret s;
+EOF
+}
+
 # -------------------------------------------------- inheritance at run time
 
 my ($H1, $H2, $L, $SV) = ('http-secret-one-Pp6h', 'http-secret-two-Qq7j',
