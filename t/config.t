@@ -384,7 +384,7 @@ for my $case (
     webhook_signature_secret "$key";
 EOF
     refused($name, 'webhook_signature_secret',
-            qr/$want[^\n]*"webhook_signature \Q$preset\E" needs it,
+            qr/$want[^\n]*"webhook_signature\ \Q$preset\E"\ needs\ it,
                  \ in\ \S*nginx\.conf:\d+/x,
             [$rc, $out]);
     unlike($out, qr/\Q$key\E/, "$name: the key is not in the message");
