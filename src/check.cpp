@@ -118,6 +118,8 @@ struct ws_check_s {
     bool start_message();
     ws_result_e verify_body_timestamp();
     ws_result_e judge();
+    ws_result_e judge_twilio();
+    bool twilio_matches(const Key &key, std::string_view signed_message);
     bool matches(const Key &key, std::string_view message,
                  const Bytes *computed);
 };
@@ -313,6 +315,61 @@ bool ws_check_s::matches(const Key &key, std::string_view signed_message,
     return match;
 }
 
+bool ws_check_s::twilio_matches(const Key &key,
+                                std::string_view signed_message)
+{
+    Hmac mac;
+    Bytes computed;
+
+    if (!mac.init(key.hmac())
+        || !mac.update(signed_message.data(), signed_message.size())
+        || !mac.finish(computed))
+    {
+        throw std::bad_alloc();     // reported as WS_RESULT_ERROR
+    }
+    return matches(key, {}, &computed);
+}
+
+// Twilio: the URL (with and without its port, as twilio-node tries both),
+// then the form parameters; or the URL alone, a JSON body bound by the
+// URL's bodySHA256.
+ws_result_e ws_check_s::judge_twilio()
+{
+    bool body_bound = true;
+    std::string other_url = webhook::url_with_port_toggled(url);
+    std::string signed_urls[2];
+
+    if (digesting) {
+        Bytes body_digest;
+        if (!digest.finish(body_digest)) {
+            return WS_RESULT_ERROR;
+        }
+        digesting = false;
+        body_bound = webhook::hex_lower(body_digest.view())
+                     == body_digest_hex;
+        signed_urls[0].assign(url);
+        signed_urls[1] = other_url;
+    } else {
+        signed_urls[0] = webhook::twilio_form_message(url, message);
+        if (!other_url.empty()) {
+            signed_urls[1] = webhook::twilio_form_message(other_url, message);
+        }
+    }
+
+    for (std::size_t i = 0; i < keys.size(); i++) {
+        bool match = false;
+        for (const std::string &signed_message : signed_urls) {
+            match = (!signed_message.empty()
+                     && twilio_matches(*keys[i], signed_message))
+                    || match;
+        }
+        if (match && body_bound && key_index == 0) {
+            key_index = i + 1;
+        }
+    }
+    return key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
+}
+
 // The verdict, once the whole message went in.
 ws_result_e ws_check_s::judge()
 {
@@ -334,31 +391,7 @@ ws_result_e ws_check_s::judge()
         }
 
     } else if (scheme->special == Special::TwilioParameters) {
-        bool body_bound = true;
-        std::string signed_message;
-        if (digesting) {
-            Bytes body_digest;
-            if (!digest.finish(body_digest)) {
-                return WS_RESULT_ERROR;
-            }
-            digesting = false;
-            body_bound = webhook::hex_lower(body_digest.view())
-                         == body_digest_hex;
-            signed_message.assign(url);
-        } else {
-            signed_message = webhook::twilio_form_message(url, message);
-        }
-        for (std::size_t i = 0; i < keys.size(); i++) {
-            Hmac mac;
-            Bytes computed;
-            if (!mac.init(keys[i]->hmac())
-                || !mac.update(signed_message.data(), signed_message.size())
-                || !mac.finish(computed))
-            {
-                return WS_RESULT_ERROR;
-            }
-            record(i, matches(*keys[i], {}, &computed) && body_bound);
-        }
+        return judge_twilio();
 
     } else if (!macs.empty()) {
         for (std::size_t i = 0; i < macs.size(); i++) {

@@ -142,7 +142,11 @@ std::string twilio_form_message(std::string_view url, std::string_view body)
         body.remove_prefix(end + 1);
     }
 
+    // by name, then by value; a parameter repeated with the same value is
+    // signed once (twilio-node makes a Set of each name's values)
     std::sort(parameters.begin(), parameters.end());
+    parameters.erase(std::unique(parameters.begin(), parameters.end()),
+                     parameters.end());
 
     std::string message(url);
     for (const auto &p : parameters) {
@@ -150,6 +154,46 @@ std::string twilio_form_message(std::string_view url, std::string_view body)
         message += p.second;
     }
     return message;
+}
+
+std::string url_with_port_toggled(std::string_view url)
+{
+    std::size_t scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) {
+        return std::string();
+    }
+
+    std::string_view scheme = url.substr(0, scheme_end);
+    std::size_t host_start = scheme_end + 3;
+    std::size_t host_end = url.find_first_of("/?#", host_start);
+    if (host_end == std::string_view::npos) {
+        host_end = url.size();
+    }
+
+    std::string_view authority = url.substr(host_start, host_end - host_start);
+    // user:password@host:port; an IPv6 host is in brackets
+    std::size_t at = authority.rfind('@');
+    std::size_t host_offset = at == std::string_view::npos ? 0 : at + 1;
+    std::size_t colon = authority.rfind(':');
+    std::size_t bracket = authority.rfind(']');
+
+    std::string out(url.substr(0, host_start));
+
+    if (colon != std::string_view::npos && colon >= host_offset
+        && (bracket == std::string_view::npos || colon > bracket))
+    {
+        out.append(authority.substr(0, colon));
+    } else {
+        const char *port = scheme == "https" ? ":443"
+                         : scheme == "http" ? ":80" : nullptr;
+        if (port == nullptr) {
+            return std::string();
+        }
+        out.append(authority);
+        out.append(port);
+    }
+    out.append(url.substr(host_end));
+    return out;
 }
 
 bool query_parameter(std::string_view url, std::string_view name,

@@ -17,6 +17,11 @@ namespace webhook {
 // its decoded name and value.
 std::string twilio_form_message(std::string_view url, std::string_view body);
 
+// twilio-node tries the URL as given and with its port toggled: without
+// the port if it has one, with the scheme's default port (443, 80) if not.
+// Empty if there is no such variant.
+std::string url_with_port_toggled(std::string_view url);
+
 // The value of a query parameter of url, exactly as written; false if the
 // URL has none of that name.
 bool query_parameter(std::string_view url, std::string_view name,
