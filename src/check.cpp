@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <new>
@@ -62,6 +63,25 @@ const ws_scheme_t *handle(const Scheme *scheme)
 
 // Linear's body member that carries the timestamp.
 constexpr std::string_view kLinearTimestamp = "webhookTimestamp";
+constexpr std::string_view kContentType = "content-type";
+constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
+
+// A Content-Type of form parameters, with or without parameters of its own.
+bool is_form(std::string_view type)
+{
+    if (type.size() < kFormType.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < kFormType.size(); i++) {
+        char c = type[i];
+        if ((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != kFormType[i]) {
+            return false;
+        }
+    }
+    std::string_view rest = type.substr(kFormType.size());
+    return rest.empty() || rest[0] == ';' || rest[0] == ' ';
+}
+
 // Twilio's query parameter for a JSON body's digest.
 constexpr std::string_view kTwilioBodyDigest = "bodySHA256";
 // The most of a body kept whole (Ed25519, Twilio's form, Linear); a larger
@@ -127,6 +147,11 @@ struct ws_check_s {
 
 bool ws_check_s::watch_headers()
 {
+    if (configured->special == Special::TwilioParameters
+        && !headers.watch(kContentType))
+    {
+        return false;
+    }
     if (configured->id != WS_SCHEME_AUTO) {
         return configured->watch_headers(headers);
     }
@@ -246,16 +271,17 @@ bool ws_check_s::start_message()
     }
 
     if (scheme->special == Special::TwilioParameters) {
-        // A JSON body is bound by its digest in the URL, which alone is
-        // signed; a form body's parameters are signed after the URL, in
-        // an order known only once all of them came.
-        if (webhook::query_parameter(url, kTwilioBodyDigest,
-                                     body_digest_hex))
-        {
+        // twilio-node: a URL that names bodySHA256 (anywhere) binds a JSON
+        // body by its digest, and the URL alone is signed; a form body's
+        // parameters are signed after the URL, in an order known only
+        // once all of them came; any other body is not signed.
+        if (url.find(kTwilioBodyDigest) != std::string_view::npos) {
+            webhook::query_parameter(url, kTwilioBodyDigest,
+                                     body_digest_hex);
             digesting = digest.init(HashAlgorithm::Sha256);
             return digesting;
         }
-        keeping = true;
+        keeping = is_form(headers.get(kContentType).value);
         return true;
     }
 
@@ -330,38 +356,52 @@ bool ws_check_s::twilio_matches(const Key &key,
     return matches(key, {}, &computed);
 }
 
-// Twilio: the URL (with and without its port, as twilio-node tries both),
-// then the form parameters; or the URL alone, a JSON body bound by the
-// URL's bodySHA256.
+// Twilio: the URL the sender called, as twilio-node tries it: as given,
+// WHATWG-normalised, and with that URL's query re-encoded by Node's
+// querystring, each with and without its port; then the form parameters.
+// Or the URL alone, a JSON body bound by the URL's bodySHA256 (an empty
+// body hashed as "{}", as twilio-node's middleware hashes it).
 ws_result_e ws_check_s::judge_twilio()
 {
     bool body_bound = true;
-    std::string other_url = webhook::url_with_port_toggled(url);
-    std::string signed_urls[2];
 
     if (digesting) {
         Bytes body_digest;
-        if (!digest.finish(body_digest)) {
+        if ((body_bytes == 0 && !digest.update("{}", 2))
+            || !digest.finish(body_digest))
+        {
             return WS_RESULT_ERROR;
         }
         digesting = false;
         body_bound = webhook::hex_lower(body_digest.view())
                      == body_digest_hex;
-        signed_urls[0].assign(url);
-        signed_urls[1] = other_url;
-    } else {
-        signed_urls[0] = webhook::twilio_form_message(url, message);
-        if (!other_url.empty()) {
-            signed_urls[1] = webhook::twilio_form_message(other_url, message);
+    }
+
+    std::string normalised = webhook::url_normalised(url);
+    std::string urls[6] = { std::string(url), {}, normalised, {},
+                            webhook::url_query_restrung(normalised), {} };
+    for (std::size_t i = 0; i < 6; i += 2) {
+        urls[i + 1] = webhook::url_with_port_toggled(urls[i]);
+    }
+
+    std::vector<std::string> signed_messages;
+    for (const std::string &candidate : urls) {
+        if (candidate.empty()) {
+            continue;
+        }
+        std::string signed_message = keeping
+            ? webhook::twilio_form_message(candidate, message) : candidate;
+        if (std::find(signed_messages.begin(), signed_messages.end(),
+                      signed_message) == signed_messages.end())
+        {
+            signed_messages.push_back(std::move(signed_message));
         }
     }
 
     for (std::size_t i = 0; i < keys.size(); i++) {
         bool match = false;
-        for (const std::string &signed_message : signed_urls) {
-            match = (!signed_message.empty()
-                     && twilio_matches(*keys[i], signed_message))
-                    || match;
+        for (const std::string &signed_message : signed_messages) {
+            match = twilio_matches(*keys[i], signed_message) || match;
         }
         if (match && body_bound && key_index == 0) {
             key_index = i + 1;

@@ -105,6 +105,32 @@ bool decode_base64_into(std::string_view text, Out &&put)
     return true;
 }
 
+// Node's base64 decoder: both alphabets, any other byte skipped, the
+// first '=' ends the text, bits left over at the end dropped.
+template <typename Out>
+bool decode_base64_lenient_into(std::string_view text, Out &&put)
+{
+    unsigned value = 0;
+    unsigned bits = 0;
+
+    for (char c : text) {
+        int d = c == '-' ? 62 : c == '_' ? 63 : digit(kDigits.base64, c);
+        if (c == '=') {
+            break;
+        }
+        if (d < 0) {
+            continue;
+        }
+        value = (value << 6 | static_cast<unsigned>(d)) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            put(static_cast<unsigned char>(value >> bits));
+        }
+    }
+    return true;
+}
+
 struct BytesWriter {
     Bytes &out;
     bool   overflow = false;
@@ -137,6 +163,9 @@ bool decode(Encoding encoding, std::string_view text, Bytes &out)
         break;
     case Encoding::Base64:
         ok = decode_base64_into(text, put);
+        break;
+    case Encoding::Base64Lenient:
+        ok = decode_base64_lenient_into(text, put);
         break;
     }
     return ok && !writer.overflow;

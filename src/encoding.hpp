@@ -18,6 +18,7 @@ enum class Encoding {
     HexAnyCase,     // novu, notifykit (SPEC: hex of either case)
     HexLower,       // senders whose libraries compare lowercase hex strings
     Base64,         // standard alphabet, padded, canonical
+    Base64Lenient,  // as Node's Buffer.from(text, "base64") (SendGrid)
 };
 
 // Decodes text into out; false (out unspecified) if the text is not in the

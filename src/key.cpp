@@ -5,6 +5,8 @@
 #include "encoding.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -140,7 +142,70 @@ EVP_PKEY *ed25519_public_key(std::string_view hex)
         reinterpret_cast<const unsigned char *>(raw.data()), raw.size());
 }
 
+// One DER element: its tag, then a length in short or long form.
+bool der_element(const unsigned char *&p, const unsigned char *end,
+                 unsigned char tag, std::size_t &len)
+{
+    if (end - p < 2 || *p++ != tag) {
+        return false;
+    }
+    unsigned char first = *p++;
+    if (first < 0x80) {
+        len = first;
+    } else {
+        std::size_t n = first & 0x7f;
+        if (n == 0 || n > 2 || static_cast<std::size_t>(end - p) < n) {
+            return false;
+        }
+        len = 0;
+        for (std::size_t i = 0; i < n; i++) {
+            len = len << 8 | *p++;
+        }
+    }
+    return static_cast<std::size_t>(end - p) >= len;
+}
+
 }  // namespace
+
+bool ecdsa_signature_canonical(const Bytes &der, Bytes &out)
+{
+    const unsigned char *p = der.data.data();
+    const unsigned char *end = p + der.size;
+    std::size_t len, r_len, s_len;
+
+    if (!der_element(p, end, 0x30, len) || p + len != end) {
+        return false;
+    }
+    const unsigned char *r = nullptr;
+    if (!der_element(p, end, 0x02, r_len) || r_len == 0) {
+        return false;
+    }
+    r = p;
+    p += r_len;
+    if (!der_element(p, end, 0x02, s_len) || s_len == 0
+        || p + s_len != end)
+    {
+        return false;
+    }
+
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *bn_r = BN_bin2bn(r, static_cast<int>(r_len), nullptr);
+    BIGNUM *bn_s = BN_bin2bn(p, static_cast<int>(s_len), nullptr);
+    bool ok = sig != nullptr && bn_r != nullptr && bn_s != nullptr
+              && ECDSA_SIG_set0(sig, bn_r, bn_s) == 1;
+    if (!ok) {
+        BN_free(bn_r);
+        BN_free(bn_s);
+    } else {
+        int size = i2d_ECDSA_SIG(sig, nullptr);
+        unsigned char *q = out.data.data();
+        ok = size > 0 && static_cast<std::size_t>(size) <= out.data.size()
+             && i2d_ECDSA_SIG(sig, &q) == size;
+        out.size = ok ? static_cast<std::size_t>(size) : 0;
+    }
+    ECDSA_SIG_free(sig);
+    return ok;
+}
 
 bool is_hmac(Algorithm algorithm)
 {

@@ -62,6 +62,12 @@ private:
     EVP_PKEY  *public_key_ = nullptr;
 };
 
+// An ECDSA signature as the sender's library reads DER (SendGrid's
+// starkbank-ecdsa: lengths in long form and superfluous leading zeros
+// allowed, nothing after the values), re-encoded canonically for OpenSSL,
+// which verifies canonical DER only.  false if it is not one.
+bool ecdsa_signature_canonical(const Bytes &der, Bytes &out);
+
 // SHA-256 of bytes, for tokens and ECDSA messages.
 Bytes sha256(std::string_view bytes);
 

@@ -17,6 +17,18 @@ namespace webhook {
 // its decoded name and value.
 std::string twilio_form_message(std::string_view url, std::string_view body);
 
+// new URL(url).toString() (WHATWG URL serialisation) for an http(s) URL as
+// nginx receives one: scheme and host lowercased, the default port
+// dropped, dot segments removed, the path's and query's bytes
+// percent-encoded as the URL standard encodes them.  Empty if url is not
+// absolute.
+std::string url_normalised(std::string_view url);
+
+// The URL with its query run through Node's querystring.parse and
+// stringify: decoded, names regrouped in order of first appearance, then
+// escaped as encodeURIComponent escapes.
+std::string url_query_restrung(std::string_view url);
+
 // twilio-node tries the URL as given and with its port toggled: without
 // the port if it has one, with the scheme's default port (443, 80) if not.
 // Empty if there is no such variant.

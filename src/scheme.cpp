@@ -230,13 +230,14 @@ const Scheme kSchemes[] = {
     { WS_SCHEME_DISCORD, "discord",
       { "x-signature-ed25519", {} }, prefixed(""),
       { "x-signature-timestamp", {} }, {},
-      "{ts}{body}", A::Ed25519, E::HexLower, K::Ed25519Hex,
+      // discord-interactions decodes hex of either case
+      "{ts}{body}", A::Ed25519, E::HexAnyCase, K::Ed25519Hex,
       T::UnixSeconds, minutes(5), "", S::None, &kErrors },
 
     { WS_SCHEME_SENDGRID, "sendgrid",
       { "x-twilio-email-event-webhook-signature", {} }, prefixed(""),
       { "x-twilio-email-event-webhook-timestamp", {} }, {},
-      "{ts}{body}", A::EcdsaP256Sha256, E::Base64, K::EcPublicKey,
+      "{ts}{body}", A::EcdsaP256Sha256, E::Base64Lenient, K::EcPublicKey,
       T::UnixSeconds, minutes(5), "", S::None, &kErrors },
 
     // the generic HMAC: what webhook_signature_hmac leaves as it is
@@ -282,6 +283,13 @@ bool add_candidate(const Scheme &scheme, std::string_view text,
         || (size != 0 ? signature.size != size : signature.size == 0))
     {
         return false;
+    }
+    if (scheme.algorithm == Algorithm::EcdsaP256Sha256) {
+        Bytes canonical;
+        if (!ecdsa_signature_canonical(signature, canonical)) {
+            return false;
+        }
+        signature = canonical;
     }
     out.candidates.push_back(signature);
     return true;
