@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
+/*
+ * The scheme table through the C API: every name webhook_signature takes
+ * resolves and names itself back; each preset's default tolerance is its
+ * sender's; webhook_signature_hmac's parameters are checked; keys are
+ * decoded as each sender encodes them (and refused, with a reason, when
+ * they cannot be one); the generic HMAC verifies against OpenSSL's HMAC()
+ * for each algorithm and encoding.  The senders' own vectors run through
+ * nginx in t/presets.t.
+ */
+
+#include "helpers.h"
+
+#include <openssl/sha.h>
+
+
+static const char *const kPresets[] = {
+    "novu", "notifykit", "auto", "stripe", "standard_webhooks", "svix",
+    "github", "gitlab", "slack", "shopify", "paddle", "calendly", "zoom",
+    "twitch", "pagerduty", "sentry", "bitbucket", "jira", "typeform",
+    "intercom", "vercel", "woocommerce", "linear", "square", "hubspot",
+    "twilio", "discord", "sendgrid",
+};
+
+
+static void test_names_resolve(void **state)
+{
+    size_t i;
+
+    (void) state;
+
+    for (i = 0; i < COUNT_OF(kPresets); i++) {
+        int id = ws_scheme_find(ws_s(kPresets[i]));
+
+        assert_true(id > 0);
+        assert_string_equal(ws_scheme_name((ws_scheme_e) id), kPresets[i]);
+        assert_non_null(ws_scheme_get((ws_scheme_e) id));
+        assert_int_equal(ws_scheme_id(ws_scheme_get((ws_scheme_e) id)), id);
+    }
+
+    assert_int_equal(ws_scheme_find(ws_s("off")), WS_SCHEME_OFF);
+    assert_int_equal(ws_scheme_find(ws_s("hmac")), WS_SCHEME_HMAC);
+    assert_null(ws_scheme_get(WS_SCHEME_OFF));
+    assert_null(ws_scheme_get(WS_SCHEME_HMAC));
+    assert_int_equal(ws_scheme_find(ws_s("mailgun")), -1);
+    assert_int_equal(ws_scheme_find(ws_s("Stripe")), -1);
+    assert_int_equal(ws_scheme_find(ws_s("")), -1);
+}
+
+
+static int64_t tolerance_of(const char *name)
+{
+    return ws_scheme_tolerance(
+        ws_scheme_get((ws_scheme_e) ws_scheme_find(ws_s(name))));
+}
+
+static void test_default_tolerances(void **state)
+{
+    (void) state;
+
+    assert_int_equal(tolerance_of("novu"), 300000);
+    assert_int_equal(tolerance_of("stripe"), 300000);
+    assert_int_equal(tolerance_of("standard_webhooks"), 300000);
+    assert_int_equal(tolerance_of("twitch"), 600000);
+    assert_int_equal(tolerance_of("calendly"), 180000);
+    assert_int_equal(tolerance_of("linear"), 60000);
+    assert_int_equal(tolerance_of("paddle"), 5000);
+    assert_int_equal(tolerance_of("discord"), 300000);
+    assert_int_equal(tolerance_of("github"), WS_TOLERANCE_OFF);
+    assert_int_equal(tolerance_of("shopify"), WS_TOLERANCE_OFF);
+    assert_int_equal(tolerance_of("twilio"), WS_TOLERANCE_OFF);
+}
+
+
+static void test_url_bound(void **state)
+{
+    size_t i;
+
+    (void) state;
+
+    for (i = 0; i < COUNT_OF(kPresets); i++) {
+        const ws_scheme_t *s = ws_scheme_get(
+            (ws_scheme_e) ws_scheme_find(ws_s(kPresets[i])));
+        int bound = strcmp(kPresets[i], "square") == 0
+                    || strcmp(kPresets[i], "hubspot") == 0
+                    || strcmp(kPresets[i], "twilio") == 0;
+
+        assert_int_equal(ws_scheme_signs_url(s), bound);
+    }
+}
+
+
+static ws_scheme_t *hmac_scheme(const char *header, const char *prefix,
+    const char *algorithm, const char *encoding, const char **error)
+{
+    return ws_scheme_hmac_create(ws_s(header), ws_s(prefix), ws_s(algorithm),
+                                 ws_s(encoding), error);
+}
+
+static void test_hmac_parameters(void **state)
+{
+    const char *error;
+    ws_scheme_t *s;
+
+    (void) state;
+
+    s = hmac_scheme("X-Sig", "", "", "", &error);
+    assert_non_null(s);
+    assert_int_equal(ws_scheme_id(s), WS_SCHEME_HMAC);
+    assert_int_equal(ws_scheme_tolerance(s), WS_TOLERANCE_OFF);
+    ws_scheme_hmac_destroy(s);
+
+    assert_null(hmac_scheme("", "", "", "", &error));
+    assert_non_null(strstr(error, "header="));
+    assert_null(hmac_scheme("X Sig", "", "", "", &error));
+    assert_non_null(strstr(error, "header="));
+    assert_null(hmac_scheme("X-Sig", "\x01", "", "", &error));
+    assert_non_null(strstr(error, "prefix="));
+    assert_null(hmac_scheme("X-Sig", "", "md5", "", &error));
+    assert_non_null(strstr(error, "algorithm="));
+    assert_null(hmac_scheme("X-Sig", "", "sha256", "base32", &error));
+    assert_non_null(strstr(error, "encoding="));
+}
+
+
+/* The generic HMAC against OpenSSL's HMAC(), for each algorithm and
+ * encoding, and a flipped body byte. */
+static ws_result_e verify_hmac(const char *algorithm, const char *encoding,
+    const char *prefix, const char *body, int flip)
+{
+    const EVP_MD *md = strcmp(algorithm, "sha1") == 0 ? EVP_sha1()
+                     : strcmp(algorithm, "sha512") == 0 ? EVP_sha512()
+                     : EVP_sha256();
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len;
+    char text[256], value[300];
+    const char *error;
+    ws_result_e result;
+    unsigned int i;
+
+    HMAC(md, SECRET, (int) strlen(SECRET), (const unsigned char *) body,
+         strlen(body), mac, &len);
+
+    if (strcmp(encoding, "base64") == 0) {
+        EVP_EncodeBlock((unsigned char *) text, mac, (int) len);
+    } else {
+        for (i = 0; i < len; i++) {
+            snprintf(text + 2 * i, 3, "%02x", mac[i]);
+        }
+    }
+    snprintf(value, sizeof(value), "%s%s", prefix, text);
+
+    ws_scheme_t *s = hmac_scheme("X-Body-Sig", prefix, algorithm, encoding,
+                                 &error);
+    assert_non_null(s);
+    ws_check_t *check = ws_check_create(s);
+    assert_non_null(check);
+    ws_check_add_header(check, ws_s("x-BODY-sig"), ws_s(value));
+
+    ws_bytes_t secret = ws_s(SECRET);
+    result = ws_check_headers(check, NOW_MS, TOL_5M);
+    if (result == WS_RESULT_OK) {
+        result = ws_check_begin(check, &secret, 1);
+    }
+    if (result == WS_RESULT_OK) {
+        char copy[64];
+        snprintf(copy, sizeof(copy), "%s", body);
+        copy[0] ^= flip;
+        result = ws_check_update(check, copy, strlen(copy));
+    }
+    if (result == WS_RESULT_OK) {
+        result = ws_check_finish(check);
+    }
+    ws_check_destroy(check);
+    ws_scheme_hmac_destroy(s);
+    return result;
+}
+
+static void test_hmac_verifies(void **state)
+{
+    static const char *const algorithms[] = { "sha1", "sha256", "sha512" };
+    static const char *const encodings[] = { "hex", "base64" };
+    size_t a, e;
+
+    (void) state;
+
+    for (a = 0; a < COUNT_OF(algorithms); a++) {
+        for (e = 0; e < COUNT_OF(encodings); e++) {
+            assert_result(verify_hmac(algorithms[a], encodings[e], "sha=",
+                                      BODY_A1, 0), WS_RESULT_OK);
+            assert_result(verify_hmac(algorithms[a], encodings[e], "",
+                                      BODY_A1, 0), WS_RESULT_OK);
+            assert_result(verify_hmac(algorithms[a], encodings[e], "",
+                                      BODY_A1, 1), WS_RESULT_MISMATCH);
+        }
+    }
+}
+
+
+static const char *key_error(const char *preset, const char *secret)
+{
+    const char *error = NULL;
+    ws_key_t *key = ws_key_create(
+        ws_scheme_get((ws_scheme_e) ws_scheme_find(ws_s(preset))),
+        ws_s(secret), &error);
+
+    if (key != NULL) {
+        ws_key_destroy(key);
+        return NULL;
+    }
+    assert_non_null(error);
+    return error;
+}
+
+static void test_key_decoding(void **state)
+{
+    (void) state;
+
+    /* RFC 8032 7.1 TEST 1's public key */
+    assert_null(key_error("discord", "d75a980182b10ab7d54bfed3c964073a"
+                                     "0ee172f3daa62325af021a68f707511a"));
+    assert_non_null(strstr(key_error("discord", "d75a98"), "64 hex"));
+    assert_non_null(strstr(key_error("discord", "zz"), "64 hex"));
+
+    assert_null(key_error("standard_webhooks",
+                          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    assert_null(key_error("svix", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    assert_non_null(strstr(key_error("svix", "whsec_***"), "base64"));
+
+    assert_non_null(strstr(key_error("sendgrid", "bm90LWEta2V5"), "P-256"));
+
+    /* verbatim everywhere else, "whsec_" included */
+    assert_null(key_error("stripe", "whsec_***"));
+    assert_null(key_error("gitlab", "token"));
+    assert_non_null(key_error("github", ""));
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names_resolve),
+        cmocka_unit_test(test_default_tolerances),
+        cmocka_unit_test(test_url_bound),
+        cmocka_unit_test(test_hmac_parameters),
+        cmocka_unit_test(test_hmac_verifies),
+        cmocka_unit_test(test_key_decoding),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
