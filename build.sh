@@ -42,6 +42,7 @@ FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommend
 SOAK_PACKAGES=(wrk nghttp2-client procps)
 BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind linux-perf)   # BENCHMARKS.md
 VALGRIND_PACKAGES=(valgrind)
+TEST_PACKAGES=(faketime)    # t/presets.t starts nginx's clock at a fixture's "now"
 
 # the unit tests and SANITIZE=1's module build
 SANITIZER_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
@@ -188,6 +189,7 @@ case "$cmd" in
         ;;
     test)
         build_module
+        install_dependencies "${TEST_PACKAGES[@]}"
         status=0
         run_unit_tests || status=1
         if [ "${NGINX_SRC:-$DEBIAN_SRC}" = "$DEBIAN_SRC" ]; then

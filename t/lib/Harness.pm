@@ -33,6 +33,7 @@ package Harness;
 # A %%NAME%% left unfilled dies, so a typo cannot change the config.
 #
 # KEEP=1 keeps the prefix; NGINX_BINARY overrides /usr/sbin/nginx.
+# $h->faketime($unix_seconds) starts nginx's clock at a given second.
 #
 # Hardening runs (SANITIZE=1 / VALGRIND=1 ./build.sh test) change how nginx
 # runs, never what the tests assert:
@@ -482,23 +483,31 @@ sub connect {
     return Harness::Conn->new($self->port($port));
 }
 
-# HTTP/2 (h2c prior knowledge) through curl.  Options: method, uri,
-# headers, body (sent from a file, so with a Content-Length), stream => 1
-# (body piped from stdin: no Content-Length, DATA frames only), port.
+# HTTP/2 (h2c prior knowledge) through curl.  Options: method, uri (sent
+# as written: no globbing, no dot-segment removal), headers (an empty
+# value is sent empty), body (sent from a file, so with a Content-Length;
+# Content-Type: application/json unless headers have one), stream => 1
+# (body piped from stdin: no Content-Length, DATA frames only), port,
+# no_tid => 1.
 sub h2 {
     my ($self, %a) = @_;
     my $tid = ++$self->{tid};
     my $uri = $a{uri} // '/';
-    $uri .= ($uri =~ /\?/ ? '&' : '?') . "tid=$tid";
+    $uri .= ($uri =~ /\?/ ? '&' : '?') . "tid=$tid" unless $a{no_tid};
     my $d = $self->{prefix};
-    my @cmd = ('curl', '-sS', '--http2-prior-knowledge',
-               '--max-time', 10 * $SCALE,
+    my @cmd = ('curl', '-sS', '--http2-prior-knowledge', '--globoff',
+               '--path-as-is', '--max-time', 10 * $SCALE,
                '-o', "$d/h2.body", '-D', "$d/h2.head", '-w', '%{http_code}');
     my @h = @{$a{headers} || []};
-    while (my ($k, $v) = splice @h, 0, 2) { push @cmd, '-H', "$k: $v" }
+    my $type;
+    while (my ($k, $v) = splice @h, 0, 2) {
+        push @cmd, '-H', length $v ? "$k: $v" : "$k;";
+        $type = 1 if lc $k eq 'content-type';
+    }
     if (defined $a{body}) {
         $self->write_file('h2.req', $a{body});
-        push @cmd, '-H', 'Content-Type: application/json', '-H', 'Expect:';
+        push @cmd, '-H', 'Content-Type: application/json' unless $type;
+        push @cmd, '-H', 'Expect:';
         push @cmd, $a{stream} ? ('-T', '-') : ('--data-binary', "\@$d/h2.req");
     }
     push @cmd, '-X', $a{method} // (defined $a{body} ? 'POST' : 'GET');
@@ -525,6 +534,38 @@ sub h2 {
     $res{json} = json_decode($res{body})
         if ($res{headers}{'content-type'} // '') =~ /json/;
     return \%res;
+}
+
+# ---------------------------------------------------------------- clock
+
+# nginx's clock started at unix second $t under Debian's libfaketime and
+# running on from there (never frozen): (env for start/nginx_t_file, main
+# context lines), or () when libfaketime is not installed.  The library is
+# preloaded after NGINX_ENV's LD_PRELOAD (a sanitizer runtime must come
+# first); under ASan the allocator's release-to-OS timer is turned off,
+# as it reads the clock inside a lock before libfaketime is initialised
+# (libfaketime 0.9.10 then deadlocks in dlsym).  The monotonic clock stays
+# real, so nginx's timers are unaffected; TZ=UTC makes libfaketime read
+# the time as UTC; "env FAKETIME" keeps it for the workers, whose
+# environment nginx clears.  Perl and curl keep the real clock.
+sub faketime {
+    my ($self, $t) = @_;
+    my ($lib) = grep { -f } map { glob }
+                '/usr/lib/*/faketime/libfaketime.so.1',
+                '/usr/lib/faketime/libfaketime.so.1';
+    return unless $lib;
+    my %env = (
+        LD_PRELOAD => join(':', grep { defined && length }
+                                $NGINX_ENV{LD_PRELOAD}, $lib),
+        FAKETIME => POSIX::strftime('@%Y-%m-%d %H:%M:%S', gmtime $t),
+        FAKETIME_DONT_FAKE_MONOTONIC => 1,
+        TZ => 'UTC',
+    );
+    $env{ASAN_OPTIONS} = join ':', grep { defined && length }
+        $NGINX_ENV{ASAN_OPTIONS}, 'allocator_release_to_os_interval_ms=-1'
+        if ($NGINX_ENV{LD_PRELOAD} // '') =~ /asan/
+           || defined $NGINX_ENV{ASAN_OPTIONS};
+    return (\%env, "env FAKETIME;\nenv FAKETIME_DONT_FAKE_MONOTONIC;");
 }
 
 # ---------------------------------------------------------------- logs

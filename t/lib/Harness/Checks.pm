@@ -18,6 +18,7 @@ package Harness::Checks;
 #   $c->ok(!$r->{timeout}, 'no timeout');
 #   $c->same($got_ref, $want_ref, 'record');    # is_deeply's comparison
 #   $c->done($name, @more_diag);                # the one TAP line
+#   $c->passing                                 # no sub-check failed yet
 
 use strict;
 use warnings;
@@ -204,6 +205,8 @@ sub same {
     my ($g, $w) = map { join '', Test::More::explain($_) } $got, $want;
     return $self->_record($ok, $what, "       got: $g", "  expected: $w");
 }
+
+sub passing { !@{$_[0]{failed}} }
 
 # The one TAP line: ok if every sub-check passed, else diag of the failed
 # ones and of @more (the response, the log lines...).  A failure is
