@@ -58,7 +58,7 @@ sub read_json {
     my ($path) = @_;
     open my $fh, '<:raw', $path or die "$path: $!";
     my $text = do { local $/; <$fh> };
-    return eval { JSON::PP->new->decode($text) } // die "$path: $@";
+    return eval { JSON::PP->new->utf8->decode($text) } // die "$path: $@";
 }
 
 sub body_of {
