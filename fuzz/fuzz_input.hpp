@@ -3,12 +3,20 @@
 // The input format shared by the fuzz targets: a small text "request" that
 // libFuzzer mutates byte by byte and that a person can read and write.
 //
-//   <scheme> [now_ms [tolerance_ms]]\n      novu | notifykit | auto | off
+//   <scheme> [now_ms [tolerance_ms]]\n      any name webhook_signature takes
+//                                           (novu, stripe, ..., hmac, off)
 //   Header-Name: value\n                    any number, any bytes but \n
+//   @method <bytes>\n  @url <bytes>\n        the request (ws_check_set_request)
+//   @hmac-header <bytes>\n                  hmac's parameters, each optional
+//   @hmac-prefix <bytes>\n                  (ws_scheme_hmac_create)
+//   @hmac-algorithm <bytes>\n
+//   @hmac-encoding <bytes>\n
 //   @secret <bytes>\n                       any number (verify target)
 //   @split <offset>\n                       any number (verify target)
 //   \n                                      end of the head
 //   <body>                                  the rest of the input
+//
+// An unknown scheme name is novu.
 //
 // Every header value, secret and body piece is copied into a heap block of
 // exactly its own size, so that AddressSanitizer catches a read one byte
@@ -56,6 +64,13 @@ struct Header {
 
 struct Input {
     ws_scheme_e scheme = WS_SCHEME_NOVU;
+    bool has_request = false;
+    Block method{std::string_view()};
+    Block url{std::string_view()};
+    std::string_view hmac_header;
+    std::string_view hmac_prefix;
+    std::string_view hmac_algorithm;
+    std::string_view hmac_encoding;
     // 2025-05-06T19:53:54Z, the clock of the unit tests and of the seeds.
     std::int64_t now_ms = INT64_C(1746561234000);
     std::int64_t tolerance_ms = INT64_C(300000);
@@ -63,6 +78,46 @@ struct Input {
     std::vector<Block> secrets;
     std::vector<std::size_t> splits;
     std::string_view body;
+};
+
+// Every scheme, by the name webhook_signature takes (kept in step with
+// ws_scheme_find() by the headers target's first check).
+struct SchemeName {
+    std::string_view name;
+    ws_scheme_e id;
+};
+
+inline constexpr SchemeName kNames[] = {
+    {"novu", WS_SCHEME_NOVU},
+    {"notifykit", WS_SCHEME_NOTIFYKIT},
+    {"auto", WS_SCHEME_AUTO},
+    {"off", WS_SCHEME_OFF},
+    {"stripe", WS_SCHEME_STRIPE},
+    {"standard_webhooks", WS_SCHEME_STANDARD_WEBHOOKS},
+    {"svix", WS_SCHEME_SVIX},
+    {"github", WS_SCHEME_GITHUB},
+    {"gitlab", WS_SCHEME_GITLAB},
+    {"slack", WS_SCHEME_SLACK},
+    {"shopify", WS_SCHEME_SHOPIFY},
+    {"paddle", WS_SCHEME_PADDLE},
+    {"calendly", WS_SCHEME_CALENDLY},
+    {"zoom", WS_SCHEME_ZOOM},
+    {"twitch", WS_SCHEME_TWITCH},
+    {"pagerduty", WS_SCHEME_PAGERDUTY},
+    {"sentry", WS_SCHEME_SENTRY},
+    {"bitbucket", WS_SCHEME_BITBUCKET},
+    {"jira", WS_SCHEME_JIRA},
+    {"typeform", WS_SCHEME_TYPEFORM},
+    {"intercom", WS_SCHEME_INTERCOM},
+    {"vercel", WS_SCHEME_VERCEL},
+    {"woocommerce", WS_SCHEME_WOOCOMMERCE},
+    {"linear", WS_SCHEME_LINEAR},
+    {"square", WS_SCHEME_SQUARE},
+    {"hubspot", WS_SCHEME_HUBSPOT},
+    {"twilio", WS_SCHEME_TWILIO},
+    {"discord", WS_SCHEME_DISCORD},
+    {"sendgrid", WS_SCHEME_SENDGRID},
+    {"hmac", WS_SCHEME_HMAC},
 };
 
 // Decimal digits at the front of s, saturating; false when there are none.
@@ -92,10 +147,6 @@ inline void skip_spaces(std::string_view &s)
 // >= 0); the tolerance is WS_TOLERANCE_OFF ("off" or "-1") or >= 0.
 inline void parse_settings(std::string_view line, Input &in)
 {
-    static const struct { std::string_view name; ws_scheme_e id; } kNames[] = {
-        {"novu", WS_SCHEME_NOVU}, {"notifykit", WS_SCHEME_NOTIFYKIT},
-        {"auto", WS_SCHEME_AUTO}, {"off", WS_SCHEME_OFF},
-    };
     std::uint64_t n;
 
     std::size_t space = std::min(line.find(' '), line.size());
@@ -126,6 +177,29 @@ inline void parse_line(std::string_view line, Input &in)
 
     if (line.substr(0, 8) == "@secret ") {
         in.secrets.emplace_back(line.substr(8));
+        return;
+    }
+    static const struct { std::string_view tag; std::string_view Input::*field; }
+    kFields[] = {
+        {"@hmac-header ", &Input::hmac_header},
+        {"@hmac-prefix ", &Input::hmac_prefix},
+        {"@hmac-algorithm ", &Input::hmac_algorithm},
+        {"@hmac-encoding ", &Input::hmac_encoding},
+    };
+    for (const auto &f : kFields) {
+        if (line.substr(0, f.tag.size()) == f.tag) {
+            in.*f.field = line.substr(f.tag.size());
+            return;
+        }
+    }
+    if (line.substr(0, 8) == "@method ") {
+        in.method = Block(line.substr(8));
+        in.has_request = true;
+        return;
+    }
+    if (line.substr(0, 5) == "@url ") {
+        in.url = Block(line.substr(5));
+        in.has_request = true;
         return;
     }
     if (line.substr(0, 7) == "@split ") {
@@ -171,6 +245,44 @@ inline Input parse(const std::uint8_t *data, std::size_t size)
         }
     }
     return in;
+}
+
+// The scheme of the input: a built-in row, or an hmac scheme made from the
+// input's parameters (nullptr when they cannot make one, with *error set).
+class SchemeHandle {
+public:
+    explicit SchemeHandle(const Input &in)
+    {
+        if (in.scheme != WS_SCHEME_HMAC) {
+            scheme_ = ws_scheme_get(in.scheme);
+            return;
+        }
+        // exact-size copies: ASan sees a read past any parameter
+        Block header(in.hmac_header), prefix(in.hmac_prefix),
+              algorithm(in.hmac_algorithm), encoding(in.hmac_encoding);
+        custom_ = ws_scheme_hmac_create(header.bytes(), prefix.bytes(),
+                                        algorithm.bytes(), encoding.bytes(),
+                                        &error_);
+        scheme_ = custom_;
+    }
+    ~SchemeHandle() { ws_scheme_hmac_destroy(custom_); }
+    SchemeHandle(const SchemeHandle &) = delete;
+    SchemeHandle &operator=(const SchemeHandle &) = delete;
+
+    const ws_scheme_t *get() const { return scheme_; }
+    const char *error() const { return error_; }
+
+private:
+    const ws_scheme_t *scheme_ = nullptr;
+    ws_scheme_t *custom_ = nullptr;
+    const char *error_ = nullptr;
+};
+
+inline void add_request(ws_check_t *check, const Input &in)
+{
+    if (in.has_request) {
+        ws_check_set_request(check, in.method.bytes(), in.url.bytes());
+    }
 }
 
 inline void add_headers(ws_check_t *check, const Input &in)
