@@ -193,7 +193,8 @@ bool is_stale(TimeFormat format, std::string_view timestamp,
 
     std::int64_t now_s = now_ms / 1000;
 
-    return distance(now_s, value) * 1000 > tolerance_ms;
+    // d * 1000 > tolerance, without the product (d may be near 2^60)
+    return distance(now_s, value) > tolerance_ms / 1000;
 }
 
 }  // namespace webhook

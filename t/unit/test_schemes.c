@@ -237,6 +237,33 @@ static void test_key_decoding(void **state)
 }
 
 
+/* A seconds timestamp far beyond any clock is stale, computed without
+ * overflow (found by fuzz_parsers: 18 digits times 1000 overflowed). */
+static void test_huge_seconds_timestamp(void **state)
+{
+    static const char *const timestamps[] = {
+        "999999999999999999", "9223372036854775807", "1152921504606846975",
+        "99999999999999999999999",
+    };
+    size_t i;
+
+    (void) state;
+
+    for (i = 0; i < COUNT_OF(timestamps); i++) {
+        char header[128];
+        ws_check_t *check = ws_check_create(ws_scheme_get(WS_SCHEME_STRIPE));
+
+        snprintf(header, sizeof(header), "t=%s,v1=" SIG_ZERO, timestamps[i]);
+        ws_check_add_header(check, ws_s("Stripe-Signature"), ws_s(header));
+        assert_result(ws_check_headers(check, NOW_MS, TOL_5M),
+                      WS_RESULT_STALE);
+        assert_result(ws_check_headers(check, NOW_MS, WS_TOLERANCE_OFF),
+                      WS_RESULT_OK);
+        ws_check_destroy(check);
+    }
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_hmac_parameters),
         cmocka_unit_test(test_hmac_verifies),
         cmocka_unit_test(test_key_decoding),
+        cmocka_unit_test(test_huge_seconds_timestamp),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
