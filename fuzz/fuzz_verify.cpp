@@ -375,13 +375,6 @@ void signed_roundtrip(const ws_scheme_t *scheme, const fuzz::Input &in,
             }
         }
     }
-    std::size_t first = signer;
-    for (std::size_t i = 0; i < signer; i++) {
-        if (view(in.secrets[i]) == key) {
-            first = i;
-            break;
-        }
-    }
 
     // a fresh timestamp: now, in seconds (never stale); novu's and
     // notifykit's read 13 digits or more as milliseconds
@@ -393,8 +386,17 @@ void signed_roundtrip(const ws_scheme_t *scheme, const fuzz::Input &in,
     std::string body(in.body);
     std::string signed_body = body.empty() && in.scheme == WS_SCHEME_NOVU
                               ? "{}" : body;
-    std::string sig = hmac(ref.md(), ref.enc, key,
-                           ref.message({ts, view(in.url), signed_body}));
+    std::string message = ref.message({ts, view(in.url), signed_body});
+    std::string sig = hmac(ref.md(), ref.enc, key, message);
+    // the first secret that keys the same HMAC verifies: not only the same
+    // text (HMAC pads a short key with zero bytes, so "k" and "k\0" agree)
+    std::size_t first = signer;
+    for (std::size_t i = 0; i < signer; i++) {
+        if (hmac(ref.md(), ref.enc, view(in.secrets[i]), message) == sig) {
+            first = i;
+            break;
+        }
+    }
     Headers headers = ref.headers != nullptr
         ? ref.headers(ts, sig)
         : Headers{{std::string(in.hmac_header), std::string(in.hmac_prefix) + sig}};
