@@ -41,7 +41,8 @@ is_source() {
             return 0 ;;
     esac
     [ "$mode" = 100755 ] && return 0
-    [ "$(head -c 2 -- "$path")" = '#!' ]
+    # the first two bytes, as text (binary files, e.g. fuzz seeds, hold NULs)
+    [ "$(head -c 2 -- "$path" | tr -d '\0')" = '#!' ]
 }
 
 main() {
