@@ -544,7 +544,7 @@ ngx_http_webhook_signature_create_ctx(ngx_http_request_t *r,
         return NULL;
     }
 
-    if (wlcf->url != NULL) {
+    if (ws_scheme_signs_url(wlcf->row)) {
         if (ngx_http_complex_value(r, wlcf->url, &url) != NGX_OK) {
             return NULL;
         }
@@ -2069,13 +2069,12 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
             ? WS_TOLERANCE_OFF : (int64_t) conf->tolerance;
     }
 
-    if (!ws_scheme_signs_url(conf->row)) {
-        conf->url = NULL;
+    /* kept as merged for the levels below, whatever this scheme signs */
 
-    } else if (conf->url == NULL
-               && ngx_http_webhook_signature_compile_url(cf, &default_url,
-                                                         &conf->url)
-                  != NGX_OK)
+    if (conf->url == NULL && ws_scheme_signs_url(conf->row)
+        && ngx_http_webhook_signature_compile_url(cf, &default_url,
+                                                  &conf->url)
+           != NGX_OK)
     {
         return (char *) NGX_CONF_ERROR;
     }

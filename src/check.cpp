@@ -66,9 +66,17 @@ constexpr std::string_view kLinearTimestamp = "webhookTimestamp";
 constexpr std::string_view kContentType = "content-type";
 constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
 
-// A Content-Type of form parameters, with or without parameters of its own.
+// A Content-Type of form parameters, with or without parameters of its own;
+// spaces and tabs around it ignored (nginx keeps a tab, applications trim
+// it).
 bool is_form(std::string_view type)
 {
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) {
+        type.remove_prefix(1);
+    }
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+        type.remove_suffix(1);
+    }
     if (type.size() < kFormType.size()) {
         return false;
     }
@@ -79,7 +87,8 @@ bool is_form(std::string_view type)
         }
     }
     std::string_view rest = type.substr(kFormType.size());
-    return rest.empty() || rest[0] == ';' || rest[0] == ' ';
+    return rest.empty() || rest[0] == ';' || rest[0] == ' '
+           || rest[0] == '\t';
 }
 
 // Twilio's query parameter for a JSON body's digest.
@@ -123,6 +132,7 @@ struct ws_check_s {
     bool                     kept_too_long = false;
     Template                 pieces;
     std::string_view         body_digest_hex;      // Twilio's bodySHA256
+    bool                     twilio_form = false;  // a form body, Twilio
     std::string              body_timestamp;       // Linear's, as sent
     unsigned long long       body_bytes = 0;
     std::size_t              key_index = 0;
@@ -274,14 +284,16 @@ bool ws_check_s::start_message()
         // twilio-node: a URL that names bodySHA256 (anywhere) binds a JSON
         // body by its digest, and the URL alone is signed; a form body's
         // parameters are signed after the URL, in an order known only
-        // once all of them came; any other body is not signed.
+        // once all of them came.  Any other body no signature covers: it
+        // does not verify (judge_twilio()).
         if (url.find(kTwilioBodyDigest) != std::string_view::npos) {
             webhook::query_parameter(url, kTwilioBodyDigest,
                                      body_digest_hex);
             digesting = digest.init(HashAlgorithm::Sha256);
             return digesting;
         }
-        keeping = is_form(headers.get(kContentType).value);
+        twilio_form = is_form(headers.get(kContentType).value);
+        keeping = twilio_form;
         return true;
     }
 
@@ -364,8 +376,9 @@ bool ws_check_s::twilio_matches(const Key &key,
 ws_result_e ws_check_s::judge_twilio()
 {
     bool body_bound = true;
+    bool json = digesting;
 
-    if (digesting) {
+    if (json) {
         Bytes body_digest;
         if ((body_bytes == 0 && !digest.update("{}", 2))
             || !digest.finish(body_digest))
@@ -375,6 +388,8 @@ ws_result_e ws_check_s::judge_twilio()
         digesting = false;
         body_bound = webhook::hex_lower(body_digest.view())
                      == body_digest_hex;
+    } else if (!twilio_form && body_bytes != 0) {
+        return WS_RESULT_MISMATCH;      // a body no signature covers
     }
 
     std::string normalised = webhook::url_normalised(url);
@@ -386,11 +401,17 @@ ws_result_e ws_check_s::judge_twilio()
 
     std::vector<std::string> signed_messages;
     for (const std::string &candidate : urls) {
-        if (candidate.empty()) {
+        // the URL as sent decides whether a body digest binds the body: a
+        // variant that decodes "%62odySHA256" into the name must not
+        // turn a JSON delivery's URL-only signature into one for any body
+        if (candidate.empty()
+            || (!json
+                && candidate.find(kTwilioBodyDigest) != std::string::npos))
+        {
             continue;
         }
-        std::string signed_message = keeping
-            ? webhook::twilio_form_message(candidate, message) : candidate;
+        std::string signed_message = json
+            ? candidate : webhook::twilio_form_message(candidate, message);
         if (std::find(signed_messages.begin(), signed_messages.end(),
                       signed_message) == signed_messages.end())
         {
@@ -667,8 +688,12 @@ ws_key_t *ws_key_create(const ws_scheme_t *scheme, ws_bytes_t secret,
     ws_key_t *key = new (std::nothrow) ws_key_s;
 
     if (key != nullptr) {
-        why = key->key.init(row(scheme)->algorithm, row(scheme)->key_format,
-                            view(secret));
+        try {
+            why = key->key.init(row(scheme)->algorithm,
+                                row(scheme)->key_format, view(secret));
+        } catch (...) {
+            why = "cannot be keyed (out of memory)";
+        }
         if (why != nullptr) {
             delete key;
             key = nullptr;

@@ -64,8 +64,8 @@ for my $preset (@PRESETS) {
     $locations .= "        location /p/$preset {\n"
                 . "            webhook_signature $preset;\n"
                 . "            webhook_signature_secret file=$key;\n";
-    $locations .= qq(            webhook_signature_url "$PUBLIC\$request_uri";\n)
-        if $URL_BOUND{$preset};
+    $locations .= '            webhook_signature_url'
+                . qq( "$PUBLIC\$request_uri";\n) if $URL_BOUND{$preset};
     $locations .= "            webhook_signature_hmac $HMAC;\n"
         if $preset eq 'hmac';
     $locations .= "            proxy_pass http://%%UPSTREAM%%;\n"
@@ -86,7 +86,8 @@ sub body_for {
         if $preset eq 'twilio';
     return sprintf('{"action":"create","webhookTimestamp":%d}',
                    Harness::now_ms()) if $preset eq 'linear';
-    return qq({"event":"test","preset":"$preset","text":"caf\xc3\xa9 \\"q\\"\\n"})
+    return qq({"event":"test","preset":"$preset",)
+         . qq("text":"caf\xc3\xa9 \\"q\\"\\n"})
         . ($preset eq 'sendgrid' ? "\r\n" : '');
 }
 
