@@ -103,6 +103,8 @@ typedef struct {
     /* parallel to secrets, NULL where known; NULL if none has a variable */
     ngx_array_t                *variables;  /* of ngx_http_complex_value_t * */
     ngx_http_complex_value_t   *url;
+    /* Novu Inbox: whose subscriberHash $webhook_signature_subscriber_hash is */
+    ngx_http_complex_value_t   *subscriber_id;
     /* as set (NGX_CONF_UNSET_MSEC: the scheme's own), and as applied */
     ngx_msec_t                  tolerance;
     int64_t                     tolerance_ms;
@@ -190,6 +192,8 @@ static ngx_int_t ngx_http_webhook_signature_result_variable(
 static ngx_int_t ngx_http_webhook_signature_timestamp_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_webhook_signature_key_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_webhook_signature_subscriber_hash_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_webhook_signature_ctx_t *
     ngx_http_webhook_signature_decided_ctx(ngx_http_request_t *r);
@@ -281,6 +285,13 @@ static ngx_command_t  ngx_http_webhook_signature_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webhook_signature_subscriber_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_signature_loc_conf_t, subscriber_id),
+      NULL },
+
     { ngx_string("webhook_signature_secret"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_webhook_signature_secret,
@@ -366,6 +377,10 @@ static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
 
     { ngx_string("webhook_signature_key"), NULL,
       ngx_http_webhook_signature_key_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webhook_signature_subscriber_hash"), NULL,
+      ngx_http_webhook_signature_subscriber_hash_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -1278,6 +1293,66 @@ ngx_http_webhook_signature_key_variable(ngx_http_request_t *r,
 
 /* variables read the main request's verdict, also after redirects */
 
+/*
+ * Novu Inbox's subscriberHash of webhook_signature_subscriber_id, keyed
+ * with the location's first secret as configured (whatever the scheme,
+ * checked or not): the application renders the Inbox without holding the
+ * secret.  Empty without an id or a secret.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_subscriber_hash_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                                 *p;
+    ngx_str_t                               id, secret;
+    ngx_http_webhook_signature_source_t    *first;
+    ngx_http_webhook_signature_loc_conf_t  *wlcf;
+
+    wlcf = static_cast<ngx_http_webhook_signature_loc_conf_t *>(
+               ngx_http_get_module_loc_conf(r,
+                                          ngx_http_webhook_signature_module));
+
+    if (wlcf->subscriber_id == NULL || wlcf->sources == NULL) {
+        ngx_http_webhook_signature_set_variable(v, NULL, 0);
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, wlcf->subscriber_id, &id) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    first = static_cast<ngx_http_webhook_signature_source_t *>(
+                wlcf->sources->elts);
+    secret = first->value;
+
+    if (first->variable != NULL
+        && ngx_http_complex_value(r, first->variable, &secret) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (id.len == 0 || secret.len == 0) {
+        ngx_http_webhook_signature_set_variable(v, NULL, 0);
+        return NGX_OK;
+    }
+
+    p = static_cast<u_char *>(ngx_pnalloc(r->pool, 64));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (!ws_subscriber_hash({ secret.data, secret.len }, { id.data, id.len },
+                            reinterpret_cast<char *>(p)))
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_webhook_signature_set_variable(v, p, 64);
+    return NGX_OK;
+}
+
+
 static ngx_http_webhook_signature_ctx_t *
 ngx_http_webhook_signature_decided_ctx(ngx_http_request_t *r)
 {
@@ -2000,6 +2075,8 @@ ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf)
     conf->hmac = static_cast<ws_scheme_t *>(NGX_CONF_UNSET_PTR);
     conf->sources = static_cast<ngx_array_t *>(NGX_CONF_UNSET_PTR);
     conf->url = static_cast<ngx_http_complex_value_t *>(NGX_CONF_UNSET_PTR);
+    conf->subscriber_id =
+        static_cast<ngx_http_complex_value_t *>(NGX_CONF_UNSET_PTR);
     conf->tolerance = NGX_CONF_UNSET_MSEC;
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
@@ -2023,6 +2100,7 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->sources, prev->sources, NULL);
     ngx_conf_merge_ptr_value(conf->hmac, prev->hmac, NULL);
     ngx_conf_merge_ptr_value(conf->url, prev->url, NULL);
+    ngx_conf_merge_ptr_value(conf->subscriber_id, prev->subscriber_id, NULL);
     ngx_conf_merge_uint_value(conf->scheme, prev->scheme,
                               (ngx_uint_t) WS_SCHEME_OFF);
     ngx_conf_merge_uint_value(conf->mode, prev->mode,

@@ -841,6 +841,30 @@ size_t ws_check_key_index(const ws_check_t *check)
     return check->key_index;
 }
 
+int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
+    char out[64])
+{
+    webhook::HmacKey key;
+    Hmac mac;
+    Bytes digest;
+
+    if (!key.init(HashAlgorithm::Sha256, view(secret))
+        || !mac.init(key)
+        || !mac.update(subscriber_id.data, subscriber_id.len)
+        || !mac.finish(digest))
+    {
+        return 0;
+    }
+
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < digest.size; i++) {
+        out[2 * i] = kDigits[digest.data[i] >> 4];
+        out[2 * i + 1] = kDigits[digest.data[i] & 0xf];
+    }
+    OPENSSL_cleanse(digest.data.data(), digest.size);
+    return 1;
+}
+
 const char *ws_scheme_name(ws_scheme_e scheme)
 {
     if (scheme == WS_SCHEME_OFF) {

@@ -205,6 +205,14 @@ ws_bytes_t ws_check_timestamp(const ws_check_t *check);
 /* 1-based index of the secret that verified the request, 0 if none. */
 size_t ws_check_key_index(const ws_check_t *check);
 
+/*
+ * Novu Inbox's subscriberHash: the lowercase hex HMAC-SHA256 of the
+ * subscriber id keyed with the secret (verbatim), into out (64 characters,
+ * not NUL-terminated).  0 if the secret is empty or OpenSSL fails.
+ */
+int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
+    char out[64]);
+
 const char *ws_scheme_name(ws_scheme_e scheme);
 const char *ws_result_name(ws_result_e result);
 

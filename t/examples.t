@@ -45,7 +45,7 @@ my %SECRET = (
 );
 my %ENV_FOR_NGINX = (NOTIFYKIT_WEBHOOK_SECRET => $SECRET{'notifykit.key'});
 my @SNIPPETS = qw(novu-bridge.conf notifykit.conf rotation.conf per-tenant.conf
-                  report-only.conf);
+                  report-only.conf novu-inbox.conf);
 my $BODY = qq({"workflowId":"welcome","stepId":"email",\n)
          . qq("payload":{"name":"Ada"}});
 
