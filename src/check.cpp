@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cstring>
 #include <array>
 #include <memory>
 #include <new>
@@ -136,6 +137,8 @@ struct ws_check_s {
     std::string              body_timestamp;       // Linear's, as sent
     unsigned long long       body_bytes = 0;
     std::size_t              key_index = 0;
+    // what was verified, for replay records (ws_check_replay_key())
+    Bytes                    replay_key;
 
     explicit ws_check_s(const Scheme *s) : configured(s) {}
 
@@ -149,6 +152,7 @@ struct ws_check_s {
     ws_result_e verify_body_timestamp();
     ws_result_e judge();
     ws_result_e judge_twilio();
+    void remember(std::string_view verified);
     bool twilio_matches(const Key &key, std::string_view signed_message);
     bool matches(const Key &key, std::string_view message,
                  const Bytes *computed);
@@ -353,6 +357,14 @@ bool ws_check_s::matches(const Key &key, std::string_view signed_message,
     return match;
 }
 
+// The replay key: a digest of the first secret's MAC (or of the message a
+// public key verified), so neither which secret nor which of several
+// signatures matched, nor how a signature was written, changes it.
+void ws_check_s::remember(std::string_view verified)
+{
+    replay_key = webhook::sha256(verified);
+}
+
 bool ws_check_s::twilio_matches(const Key &key,
                                 std::string_view signed_message)
 {
@@ -428,6 +440,19 @@ ws_result_e ws_check_s::judge_twilio()
             key_index = i + 1;
         }
     }
+
+    if (key_index != 0) {
+        Hmac mac;
+        Bytes first;
+        if (!mac.init(keys[0]->hmac())
+            || !mac.update(signed_messages[0].data(),
+                           signed_messages[0].size())
+            || !mac.finish(first))
+        {
+            return WS_RESULT_ERROR;
+        }
+        remember(first.view());
+    }
     return key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
 }
 
@@ -435,6 +460,7 @@ ws_result_e ws_check_s::judge_twilio()
 ws_result_e ws_check_s::judge()
 {
     key_index = 0;
+    replay_key.size = 0;
 
     if (kept_too_long) {
         return WS_RESULT_MISMATCH;
@@ -461,6 +487,9 @@ ws_result_e ws_check_s::judge()
                 return WS_RESULT_ERROR;
             }
             record(i, matches(*keys[i], {}, &computed));
+            if (i == 0) {
+                remember(computed.view());
+            }
         }
 
     } else if (digesting) {
@@ -472,11 +501,13 @@ ws_result_e ws_check_s::judge()
         for (std::size_t i = 0; i < keys.size(); i++) {
             record(i, matches(*keys[i], message_digest.view(), nullptr));
         }
+        remember(message_digest.view());
 
     } else {
         for (std::size_t i = 0; i < keys.size(); i++) {
             record(i, matches(*keys[i], message, nullptr));
         }
+        remember(message);
     }
 
     return key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
@@ -614,6 +645,16 @@ int64_t ws_scheme_tolerance(const ws_scheme_t *scheme)
 int ws_scheme_signs_url(const ws_scheme_t *scheme)
 {
     return row(scheme)->signs_url();
+}
+
+int ws_scheme_signs_message(const ws_scheme_t *scheme)
+{
+    return row(scheme)->algorithm != Algorithm::Token;
+}
+
+int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme)
+{
+    return !row(scheme)->delivery_id.none();
 }
 
 
@@ -839,6 +880,21 @@ ws_bytes_t ws_check_timestamp(const ws_check_t *check)
 size_t ws_check_key_index(const ws_check_t *check)
 {
     return check->key_index;
+}
+
+int ws_check_replay_key(const ws_check_t *check, unsigned char out[32])
+{
+    if (check->key_index == 0 || check->replay_key.size != 32) {
+        return 0;
+    }
+    std::memcpy(out, check->replay_key.data.data(), 32);
+    return 1;
+}
+
+ws_bytes_t ws_check_delivery_id(const ws_check_t *check)
+{
+    std::string_view id = check->parsed.delivery_id;
+    return {reinterpret_cast<const unsigned char *>(id.data()), id.size()};
 }
 
 int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,

@@ -111,6 +111,12 @@ int64_t ws_scheme_tolerance(const ws_scheme_t *scheme);
 /* Whether the signed message includes the URL the sender called. */
 int ws_scheme_signs_url(const ws_scheme_t *scheme);
 
+/* Whether a message is signed at all (not for a token: gitlab). */
+int ws_scheme_signs_message(const ws_scheme_t *scheme);
+
+/* Whether a delivery id is signed (standard_webhooks, svix, twitch). */
+int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme);
+
 
 /* NULL when memory is exhausted. */
 ws_check_t *ws_check_create(const ws_scheme_t *scheme);
@@ -212,6 +218,19 @@ size_t ws_check_key_index(const ws_check_t *check);
  */
 int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
     char out[64]);
+
+/*
+ * After WS_RESULT_OK: 32 bytes naming what was verified, for replay
+ * records: SHA-256 of the MAC the first secret computes over the signed
+ * message (of the message itself for public-key schemes), so that neither
+ * which secret or signature matched nor how a signature is written makes
+ * a copy new.  0 if not verified, or the scheme signs no message (gitlab).
+ */
+int ws_check_replay_key(const ws_check_t *check, unsigned char out[32]);
+
+/* The signed delivery id as sent (standard_webhooks, svix, twitch); empty
+ * for other schemes or before the headers parsed. */
+ws_bytes_t ws_check_delivery_id(const ws_check_t *check);
 
 const char *ws_scheme_name(ws_scheme_e scheme);
 const char *ws_result_name(ws_result_e result);

@@ -264,6 +264,74 @@ static void test_huge_seconds_timestamp(void **state)
 }
 
 
+/* One Novu request, judged with secrets {"secret", "other"}; its replay
+ * key into key (0 if none). */
+static int replay_key_of(const char *header, const char *body,
+    unsigned char key[32])
+{
+    ws_bytes_t secrets[2] = { ws_s(SECRET), ws_s("other-secret") };
+    ws_check_t *check = ws_check_create(ws_scheme_get(WS_SCHEME_NOVU));
+    int ok;
+
+    ws_check_add_header(check, ws_s("Novu-Signature"), ws_s(header));
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin(check, secrets, 2), WS_RESULT_OK);
+    assert_result(ws_check_update(check, body, strlen(body)), WS_RESULT_OK);
+    ok = ws_check_finish(check) == WS_RESULT_OK
+         && ws_check_replay_key(check, key);
+    ws_check_destroy(check);
+    return ok;
+}
+
+/* The replay key names what was verified: not which secret or signature
+ * matched, nor how the signature was written. */
+static void test_replay_key(void **state)
+{
+    unsigned char a[32], b[32], c[32];
+    char upper[] = SIG_A1;
+    unsigned char mac[32];
+    unsigned int len;
+    char other[65], header[256];
+    size_t i;
+    const char *msg = TS "." BODY_A1;
+
+    (void) state;
+
+    /* the same message signed with the second secret */
+    HMAC(EVP_sha256(), "other-secret", 12, (const unsigned char *) msg,
+         strlen(msg), mac, &len);
+    for (i = 0; i < 32; i++) {
+        snprintf(other + 2 * i, 3, "%02x", mac[i]);
+    }
+    for (i = 0; upper[i] != '\0'; i++) {
+        upper[i] = (char) (upper[i] >= 'a' && upper[i] <= 'f'
+                           ? upper[i] - 'a' + 'A' : upper[i]);
+    }
+
+    assert_true(replay_key_of("t=" TS ",v1=" SIG_A1, BODY_A1, a));
+    snprintf(header, sizeof(header), "t=" TS ",v1=%s", other);
+    assert_true(replay_key_of(header, BODY_A1, b));
+    assert_memory_equal(a, b, 32);
+    snprintf(header, sizeof(header), "t=" TS ",v1=%s", upper);
+    assert_true(replay_key_of(header, BODY_A1, b));
+    assert_memory_equal(a, b, 32);
+    assert_true(replay_key_of("t=" TS ",v1=" SIG_ZERO ",v1=" SIG_A1,
+                              BODY_A1, b));
+    assert_memory_equal(a, b, 32);
+
+    /* another message, another key; a failed check has none */
+    HMAC(EVP_sha256(), SECRET, 6, (const unsigned char *) TS ".{}", 13, mac,
+         &len);
+    for (i = 0; i < 32; i++) {
+        snprintf(other + 2 * i, 3, "%02x", mac[i]);
+    }
+    snprintf(header, sizeof(header), "t=" TS ",v1=%s", other);
+    assert_true(replay_key_of(header, "{}", c));
+    assert_memory_not_equal(a, c, 32);
+    assert_false(replay_key_of("t=" TS ",v1=" SIG_ZERO, BODY_A1, c));
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_hmac_verifies),
         cmocka_unit_test(test_key_decoding),
         cmocka_unit_test(test_huge_seconds_timestamp),
+        cmocka_unit_test(test_replay_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
