@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -204,6 +205,7 @@ bool ecdsa_signature_canonical(const Bytes &der, Bytes &out)
         out.size = ok ? static_cast<std::size_t>(size) : 0;
     }
     ECDSA_SIG_free(sig);
+    ERR_clear_error();
     return ok;
 }
 
@@ -255,11 +257,13 @@ const char *Key::init(Algorithm algorithm, KeyFormat format,
     switch (format) {
     case KeyFormat::Ed25519Hex:
         public_key_ = ed25519_public_key(secret);
+        ERR_clear_error();      // a key that does not decode: see verify()
         return public_key_ != nullptr
                ? nullptr : "is not an Ed25519 public key of 64 hex digits";
 
     case KeyFormat::EcPublicKey:
         public_key_ = ec_public_key(secret);
+        ERR_clear_error();
         return public_key_ != nullptr
                ? nullptr
                : "is not a P-256 public key in base64 DER or PEM";
@@ -330,6 +334,13 @@ bool Key::verify(const Bytes &signature, std::string_view message) const
                       reinterpret_cast<const unsigned char *>(message.data()),
                       message.size()) == 1;
         EVP_PKEY_CTX_free(ctx);
+    }
+
+    // A signature that does not verify leaves OpenSSL's reasons on the
+    // thread's error queue; nginx's own SSL code would find them on its
+    // next TLS operation and log them as "stale global SSL error".
+    if (!ok) {
+        ERR_clear_error();
     }
     return ok;
 }

@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 
+#include <openssl/err.h>
 #include <openssl/sha.h>
 
 
@@ -332,6 +333,49 @@ static void test_replay_key(void **state)
 }
 
 
+/* A public-key check that fails, or a key that does not decode, leaves
+ * nothing on OpenSSL's error queue: nginx's TLS code would log what it
+ * finds there as a "stale global SSL error" [alert] (seen on Debian 13). */
+static void public_key_mismatch(ws_scheme_e id, const char *key,
+    const char *header, const char *sig, const char *ts_header)
+{
+    const ws_scheme_t *scheme = ws_scheme_get(id);
+    ws_bytes_t secret = ws_s(key);
+    ws_check_t *check = ws_check_create(scheme);
+
+    ERR_clear_error();
+    ws_check_add_header(check, ws_s(header), ws_s(sig));
+    ws_check_add_header(check, ws_s(ts_header), ws_s(TS));
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin(check, &secret, 1), WS_RESULT_OK);
+    assert_result(ws_check_update(check, BODY_A1, strlen(BODY_A1)),
+                  WS_RESULT_OK);
+    assert_result(ws_check_finish(check), WS_RESULT_MISMATCH);
+    assert_int_equal(ERR_peek_error(), 0);
+    ws_check_destroy(check);
+}
+
+static void test_openssl_errors_cleared(void **state)
+{
+    (void) state;
+
+    public_key_mismatch(WS_SCHEME_DISCORD,
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        "X-Signature-Ed25519", SIG_ZERO SIG_ZERO, "X-Signature-Timestamp");
+    /* a DER (r, s) = (1, 1) that does not verify */
+    public_key_mismatch(WS_SCHEME_SENDGRID,
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuxX8CR6eZiIjNHcWfLzbs6KD9T"
+        "ccuVw97KZjomom0I9APvVc4mZabzhIaPbwj9tluyT3c62SkFuMp6LV9OpGkw==",
+        "X-Twilio-Email-Event-Webhook-Signature", "MAYCAQECAQE=",
+        "X-Twilio-Email-Event-Webhook-Timestamp");
+
+    ERR_clear_error();
+    assert_non_null(key_error("sendgrid", "bm90LWEta2V5"));
+    assert_non_null(key_error("discord", "zz"));
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_key_decoding),
         cmocka_unit_test(test_huge_seconds_timestamp),
         cmocka_unit_test(test_replay_key),
+        cmocka_unit_test(test_openssl_errors_cleared),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
