@@ -145,6 +145,8 @@ typedef struct {
     ngx_http_request_t         *request;
     ngx_http_webhook_signature_replay_zone_t  *zone;
     uint32_t                    serial;
+    /* by the response header; else when the request's pool goes */
+    unsigned                    resolved:1;
     u_char                      key[NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY];
 } ngx_http_webhook_signature_replay_hold_t;
 
@@ -326,6 +328,11 @@ static void ngx_http_webhook_signature_replay_delete(
     ngx_http_webhook_signature_replay_zone_t *zone,
     ngx_http_webhook_signature_replay_node_t *node);
 static void ngx_http_webhook_signature_replay_cleanup(void *data);
+static void ngx_http_webhook_signature_replay_resolve(
+    ngx_http_webhook_signature_replay_hold_t *hold, ngx_uint_t status);
+static ngx_int_t ngx_http_webhook_signature_replay_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_replay_init(ngx_conf_t *cf);
 static char *ngx_http_webhook_signature_replay_zone(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_webhook_signature_replay_init_zone(
@@ -480,6 +487,8 @@ ngx_module_t  ngx_http_webhook_signature_module = {
 
 
 static ngx_http_request_body_filter_pt  ngx_http_webhook_signature_next_body_filter;
+static ngx_http_output_header_filter_pt
+    ngx_http_webhook_signature_next_header_filter;
 
 
 static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
@@ -1394,6 +1403,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
 
     hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(
                cln->data);
+    ngx_memzero(hold, sizeof(ngx_http_webhook_signature_replay_hold_t));
     hold->request = r;
     hold->zone = zone;
 
@@ -1724,20 +1734,58 @@ ngx_http_webhook_signature_replay_delete(
 
 
 /*
- * The request's pool goes away however it ended: its final status decides.
- * 2xx makes the record done (it keeps its expiry); anything else (a 5xx,
- * a timeout's 504, a client abort's 499) drops it, so a retry passes.
+ * The final response's status decides, when its header goes out (after
+ * error_page; before a lingering close or a slow client): 2xx makes the
+ * record done (it keeps its expiry), anything else drops it, so a retry
+ * passes.  A request that ends with no header sent (a client abort, 499)
+ * is resolved when its pool goes.
  */
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_header_filter(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (r == r->main) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_webhook_signature_replay_cleanup) {
+                ngx_http_webhook_signature_replay_resolve(
+                    static_cast<ngx_http_webhook_signature_replay_hold_t *>(
+                        cln->data),
+                    r->headers_out.status);
+            }
+        }
+    }
+
+    return ngx_http_webhook_signature_next_header_filter(r);
+}
+
 
 static void
 ngx_http_webhook_signature_replay_cleanup(void *data)
 {
-    ngx_uint_t                                 status;
-    ngx_http_webhook_signature_replay_node_t  *rn;
     ngx_http_webhook_signature_replay_hold_t  *hold;
 
     hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(data);
-    status = hold->request->headers_out.status;
+
+    ngx_http_webhook_signature_replay_resolve(hold,
+                                        hold->request->headers_out.status);
+}
+
+
+static void
+ngx_http_webhook_signature_replay_resolve(
+    ngx_http_webhook_signature_replay_hold_t *hold, ngx_uint_t status)
+{
+    ngx_flag_t                                 ok;
+    ngx_http_webhook_signature_replay_node_t  *rn;
+
+    if (hold->resolved) {
+        return;
+    }
+
+    hold->resolved = 1;
+    ok = (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE);
 
     ngx_shmtx_lock(&hold->zone->shpool->mutex);
 
@@ -1746,7 +1794,7 @@ ngx_http_webhook_signature_replay_cleanup(void *data)
     if (rn != NULL && rn->serial == hold->serial
         && rn->state == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_PENDING)
     {
-        if (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE) {
+        if (ok) {
             rn->state = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE;
             hold->zone->sh->pending--;
             hold->zone->sh->done++;
@@ -1759,11 +1807,19 @@ ngx_http_webhook_signature_replay_cleanup(void *data)
     ngx_shmtx_unlock(&hold->zone->shpool->mutex);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "webhook signature replay: request ended with %ui, "
-                   "record %s", status,
-                   (status >= NGX_HTTP_OK
-                    && status < NGX_HTTP_SPECIAL_RESPONSE)
-                   ? "kept" : "dropped");
+                   "webhook signature replay: answered %ui, record %s",
+                   status, ok ? "kept" : "dropped");
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_init(ngx_conf_t *cf)
+{
+    ngx_http_webhook_signature_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter =
+        ngx_http_webhook_signature_replay_header_filter;
+
+    return NGX_OK;
 }
 
 
@@ -3079,5 +3135,5 @@ ngx_http_webhook_signature_init(ngx_conf_t *cf)
                                             ngx_http_top_request_body_filter;
     ngx_http_top_request_body_filter = ngx_http_webhook_signature_body_filter;
 
-    return NGX_OK;
+    return ngx_http_webhook_signature_replay_init(cf);
 }
