@@ -323,6 +323,113 @@ EOF
     is($rc, 0, 'nginx -t: github with ttl= is fine') or diag($out);
 }
 
+# ---------------------------------------------------------------- full zone
+
+# A second nginx: two workers sharing the smallest zones (8 pages).  Its
+# [alert] lines are the point, so it is checked here, not by finish().
+
+my $f = Harness->new;
+$f->run(<<'EOF', vars => { S => $S }, workers => 2);
+    webhook_signature_replay_zone tiny:32k;
+    webhook_signature_replay_zone open:32k full=open;
+
+    server {
+        listen 127.0.0.1:%%PORT%% reuseport;
+        server_name localhost;
+
+        location /closed {
+            webhook_signature novu;
+            webhook_signature_secret "%%S%%";
+            webhook_signature_tolerance 2s;
+            webhook_signature_replay tiny;
+            add_header X-Pid $pid always;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /open {
+            webhook_signature novu;
+            webhook_signature_secret "%%S%%";
+            webhook_signature_replay open;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+    }
+EOF
+
+sub f_send {
+    my ($uri, $msg) = @_;
+    $msg //= novu_copy();
+    return $f->request(method => 'POST', uri => $uri, body => $msg->{body},
+                       headers => $msg->{headers});
+}
+
+{
+    my $m = novu_copy();
+    my $r = f_send('/closed', $m);
+    my %pids = ($r->{headers}{'x-pid'} => 1);
+    my $ok = $r->{status} == 200;
+    for (1 .. 60) {
+        my $c = f_send('/closed', $m);
+        $ok &&= $c->{status} == 401;
+        $pids{$c->{headers}{'x-pid'} // ''} = 1;
+        last if keys %pids > 1;
+    }
+    ok($ok && keys %pids > 1,
+       'two workers share the zone: a copy is a replay on either')
+        or diag(join ' ', keys %pids);
+}
+
+my $start = time;
+my ($stored, $r) = (1, undef);
+for (1 .. 2000) {
+    $r = f_send('/closed');
+    last if $r->{status} != 200;
+    $stored++;
+}
+diag("records in a 32k zone: $stored (" . int(32768 / $stored)
+     . ' bytes each, zone overhead included)');
+{
+    my $c = checks();
+    $c->is($r->{status}, 503, 'status');
+    $c->is($r->{headers}{'retry-after'}, 1, 'Retry-After');
+    $c->is($r->{body}, '{"message":"Webhook replay store is full.'
+           . ' Please retry later","code":"WebhookReplayStoreFullError"}',
+           'body');
+    $c->is(scalar(() = $f->upstream_for($r)), 0, 'nothing upstream');
+    $c->ok($stored > 100, "$stored records stored");
+    $c->done('a full zone: 503 with Retry-After (full=closed)');
+}
+sleep 2.5 - (time - $start) if time - $start < 2.5;
+is(f_send('/closed')->{status}, 503,
+   'records outlive the tolerance: the zone is still full after 2.5 s');
+sleep 5.5 - (time - $start) if time - $start < 5.5;
+is(f_send('/closed')->{status}, 200,
+   'after twice the tolerance (and a second) records expire: room again');
+
+for (1 .. 400) {
+    $r = f_send('/open');
+    last if $r->{status} != 200;
+}
+{
+    my $last = f_send('/open');
+    my $c = checks();
+    $c->is($last->{status}, 200, 'status');
+    $c->is(scalar(() = $f->upstream_for($last)), 1, 'forwarded');
+    $c->done('full=open: a request a full zone cannot record is forwarded');
+}
+{
+    $f->stop;
+    my @alerts = $f->error_lines(qr/\[alert\]/);
+    my @other = grep { !/webhook_signature_replay_zone "(tiny|open)" is full/ }
+                @alerts;
+    my $c = checks();
+    $c->ok(scalar(grep { /"tiny" is full/ } @alerts) >= 1, 'tiny logged');
+    $c->ok(scalar(grep { /"open" is full, forwarding unrecorded/ } @alerts)
+           >= 1, 'open logged');
+    $c->ok(@alerts < 12, 'at most about one a second: ' . scalar @alerts);
+    $c->is(scalar @other, 0, 'no other alert');
+    $c->done('a full zone logs [alert], at most once a second per zone');
+}
+
 $h->finish;
 
 done_testing;
