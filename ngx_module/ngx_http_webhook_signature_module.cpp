@@ -2799,7 +2799,8 @@ ngx_http_webhook_signature_replay_init_zone(ngx_shm_zone_t *shm_zone,
                     ngx_http_webhook_signature_replay_insert_value);
     ngx_queue_init(&zone->sh->queue);
 
-    len = sizeof(" in webhook_signature_replay_zone \"\"") + shm_zone->shm.name.len;
+    len = sizeof(" in webhook_signature_replay_zone \"\"")
+          + shm_zone->shm.name.len;
 
     zone->shpool->log_ctx = static_cast<u_char *>(
                                 ngx_slab_alloc(zone->shpool, len));
