@@ -77,6 +77,80 @@ typedef enum {
 } ngx_http_webhook_signature_body_e;
 
 
+/*
+ * Replay rejection (webhook_signature_replay_zone, webhook_signature_replay):
+ * a verified request is recorded in a shared zone, pending while it is in
+ * flight, done once it was answered 2xx; a record whose request ended
+ * otherwise is dropped, so the sender's own retry passes.
+ */
+
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_PENDING  0
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE     1
+
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_MAC      0
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID       1
+
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_CLOSED   0
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_OPEN     1
+
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY      32
+
+
+/* a record: inside an ngx_rbtree_node_t, from its color field on */
+typedef struct {
+    u_char                      color;
+    u_char                      state;
+    u_char                      dummy[2];
+    /* which insertion this is: a request resolves only its own record */
+    uint32_t                    serial;
+    ngx_queue_t                 queue;
+    ngx_msec_t                  expire;
+    u_char                      key[NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY];
+} ngx_http_webhook_signature_replay_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    /* newest at the head: insertion order, which is expiry order */
+    ngx_queue_t                 queue;
+    uint32_t                    serial;
+    ngx_uint_t                  pending;
+    ngx_uint_t                  done;
+    time_t                      full_logged;
+} ngx_http_webhook_signature_replay_shctx_t;
+
+
+/* a webhook_signature_replay_zone */
+typedef struct {
+    ngx_http_webhook_signature_replay_shctx_t  *sh;
+    ngx_slab_pool_t            *shpool;
+    ngx_str_t                   name;
+    ngx_msec_t                  ttl;        /* NGX_CONF_UNSET_MSEC: none */
+    ngx_uint_t                  full;
+} ngx_http_webhook_signature_replay_zone_t;
+
+
+/* a webhook_signature_replay */
+typedef struct {
+    ngx_shm_zone_t             *shm_zone;
+    ngx_uint_t                  key;
+    ngx_int_t                   duplicate;  /* NGX_CONF_UNSET: by key= */
+    ngx_int_t                   inflight;
+} ngx_http_webhook_signature_replay_t;
+
+
+/* the record a request holds until it ends, in its pool cleanup */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_webhook_signature_replay_zone_t  *zone;
+    uint32_t                    serial;
+    /* by the response header; else when the request's pool goes */
+    unsigned                    resolved:1;
+    u_char                      key[NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY];
+} ngx_http_webhook_signature_replay_hold_t;
+
+
 /* a webhook_signature_secret as configured, before a scheme keys it */
 typedef struct {
     ngx_str_t                   value;      /* empty for a variable */
@@ -111,6 +185,7 @@ typedef struct {
     ngx_uint_t                  mode;
     ngx_int_t                   status;
     ngx_uint_t                  log_level;
+    ngx_http_webhook_signature_replay_t  *replay;    /* NULL: off */
 } ngx_http_webhook_signature_loc_conf_t;
 
 
@@ -235,6 +310,39 @@ static char *ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf,
 static ngx_int_t ngx_http_webhook_signature_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_signature_init(ngx_conf_t *cf);
 
+static ngx_int_t ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_signature_replay_reject(
+    ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result);
+static ngx_http_webhook_signature_replay_node_t *
+    ngx_http_webhook_signature_replay_lookup(
+    ngx_http_webhook_signature_replay_zone_t *zone, u_char *key);
+static void ngx_http_webhook_signature_replay_insert_value(
+    ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel);
+static void ngx_http_webhook_signature_replay_expire(
+    ngx_http_webhook_signature_replay_zone_t *zone, ngx_uint_t n);
+static void ngx_http_webhook_signature_replay_delete(
+    ngx_http_webhook_signature_replay_zone_t *zone,
+    ngx_http_webhook_signature_replay_node_t *node);
+static void ngx_http_webhook_signature_replay_cleanup(void *data);
+static void ngx_http_webhook_signature_replay_resolve(
+    ngx_http_webhook_signature_replay_hold_t *hold, ngx_uint_t status);
+static ngx_int_t ngx_http_webhook_signature_replay_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_signature_replay_init(ngx_conf_t *cf);
+static char *ngx_http_webhook_signature_replay_zone(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_webhook_signature_replay_init_zone(
+    ngx_shm_zone_t *shm_zone, void *data);
+static char *ngx_http_webhook_signature_replay(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_webhook_signature_replay_merge(ngx_conf_t *cf,
+    ngx_http_webhook_signature_loc_conf_t *conf,
+    ngx_http_webhook_signature_loc_conf_t *prev);
+
 
 extern "C" {
 extern ngx_module_t  ngx_http_webhook_signature_module;
@@ -327,6 +435,22 @@ static ngx_command_t  ngx_http_webhook_signature_commands[] = {
       offsetof(ngx_http_webhook_signature_loc_conf_t, log_level),
       &ngx_http_webhook_signature_log_levels },
 
+    /* replay rejection */
+
+    { ngx_string("webhook_signature_replay_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_webhook_signature_replay_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("webhook_signature_replay"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webhook_signature_replay,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -363,6 +487,8 @@ ngx_module_t  ngx_http_webhook_signature_module = {
 
 
 static ngx_http_request_body_filter_pt  ngx_http_webhook_signature_next_body_filter;
+static ngx_http_output_header_filter_pt
+    ngx_http_webhook_signature_next_header_filter;
 
 
 static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
@@ -1069,7 +1195,18 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "webhook signature verified (scheme: %s, key: %uz)",
                        scheme, ws_check_key_index(ctx->check));
+
+        if (wlcf->replay != NULL) {
+            return ngx_http_webhook_signature_replay_check(r, wlcf, ctx);
+        }
+
         return NGX_DECLINED;
+    }
+
+    if (result == WS_RESULT_REPLAY || result == WS_RESULT_INFLIGHT
+        || result == WS_RESULT_ZONE_FULL)
+    {
+        return ngx_http_webhook_signature_replay_reject(r, wlcf, ctx, result);
     }
 
     if (result == WS_RESULT_ERROR) {
@@ -1226,6 +1363,463 @@ ngx_http_webhook_signature_refuse(ngx_http_request_t *r)
 
     return (r->main->err_status >= NGX_HTTP_BAD_REQUEST)
            ? r->main->err_status : NGX_HTTP_BAD_REQUEST;
+}
+
+
+/* ---------------------------------------------------------------- replay */
+
+/*
+ * After a verified request: absent from the zone, it is recorded pending
+ * and goes on; pending, it is in flight (inflight); done, it was already
+ * answered 2xx (replay).  Neither of those reaches the content handler.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx)
+{
+    int                                        ok;
+    size_t                                     size;
+    ngx_msec_t                                 lifetime;
+    ws_result_e                                result;
+    ngx_rbtree_key_t                           hash;
+    ngx_rbtree_node_t                         *node;
+    ngx_pool_cleanup_t                        *cln;
+    ngx_http_webhook_signature_replay_t       *rp;
+    ngx_http_webhook_signature_replay_zone_t  *zone;
+    ngx_http_webhook_signature_replay_node_t  *rn;
+    ngx_http_webhook_signature_replay_hold_t  *hold;
+
+    rp = wlcf->replay;
+    zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+               rp->shm_zone->data);
+
+    cln = ngx_pool_cleanup_add(r->pool,
+                          sizeof(ngx_http_webhook_signature_replay_hold_t));
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(
+               cln->data);
+    ngx_memzero(hold, sizeof(ngx_http_webhook_signature_replay_hold_t));
+    hold->request = r;
+    hold->zone = zone;
+
+    ok = (rp->key == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID)
+         ? ws_check_delivery_key(ctx->check, hold->key)
+         : ws_check_replay_key(ctx->check, hold->key);
+
+    if (!ok) {
+        return ngx_http_webhook_signature_decide(r, wlcf, ctx,
+                                                 WS_RESULT_ERROR);
+    }
+
+    if (zone->ttl != NGX_CONF_UNSET_MSEC) {
+        lifetime = zone->ttl;
+
+    } else {
+        /* 2 x tolerance, and the second a timestamp is rounded to */
+        lifetime = (ngx_msec_t) (2 * wlcf->tolerance_ms + 1000);
+    }
+
+    ngx_memcpy(&hash, hold->key, sizeof(ngx_rbtree_key_t));
+    size = offsetof(ngx_rbtree_node_t, color)
+           + sizeof(ngx_http_webhook_signature_replay_node_t);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    ngx_http_webhook_signature_replay_expire(zone, 2);
+
+    rn = ngx_http_webhook_signature_replay_lookup(zone, hold->key);
+
+    if (rn != NULL) {
+        result = (rn->state == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE)
+                 ? WS_RESULT_REPLAY : WS_RESULT_INFLIGHT;
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        return ngx_http_webhook_signature_replay_reject(r, wlcf, ctx,
+                                                        result);
+    }
+
+    node = static_cast<ngx_rbtree_node_t *>(
+               ngx_slab_alloc_locked(zone->shpool, size));
+
+    if (node == NULL) {
+        /* expired records make room; live ones never do */
+        ngx_http_webhook_signature_replay_expire(zone, 0);
+
+        node = static_cast<ngx_rbtree_node_t *>(
+                   ngx_slab_alloc_locked(zone->shpool, size));
+    }
+
+    if (node == NULL) {
+        ok = (zone->sh->full_logged != ngx_time());
+        zone->sh->full_logged = ngx_time();
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        if (ok) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "webhook_signature_replay_zone \"%V\" is full%s",
+                          &zone->name,
+                          (zone->full == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_OPEN)
+                          ? ", forwarding unrecorded" : "");
+        }
+
+        if (zone->full == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_OPEN) {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_webhook_signature_replay_reject(r, wlcf, ctx,
+                                                  WS_RESULT_ZONE_FULL);
+    }
+
+    node->key = hash;
+    rn = reinterpret_cast<ngx_http_webhook_signature_replay_node_t *>(
+             &node->color);
+    rn->state = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_PENDING;
+    rn->serial = ++zone->sh->serial;
+    rn->expire = ngx_current_msec + lifetime;
+    ngx_memcpy(rn->key, hold->key, NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
+
+    ngx_rbtree_insert(&zone->sh->rbtree, node);
+    ngx_queue_insert_head(&zone->sh->queue, &rn->queue);
+    zone->sh->pending++;
+
+    hold->serial = rn->serial;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    /* whatever ends the request (2xx, 5xx, timeout, abort) resolves it */
+    cln->handler = ngx_http_webhook_signature_replay_cleanup;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webhook signature replay: recorded in \"%V\" for %M ms",
+                   &zone->name, lifetime);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * inflight: 429 (inflight=) with Retry-After; zone_full: 503 with
+ * Retry-After; replay: with key=mac the failure status, with key=id a 200
+ * saying "duplicate" (duplicate= sets either).  Report-only locations log
+ * and forward.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_reject(ngx_http_request_t *r,
+    ngx_http_webhook_signature_loc_conf_t *wlcf,
+    ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result)
+{
+    ngx_int_t                             rc, status;
+    ngx_str_t                             type = ngx_string("application/json");
+    ngx_flag_t                            report;
+    ngx_table_elt_t                      *h;
+    ngx_http_complex_value_t              cv;
+    ngx_http_webhook_signature_replay_t  *rp;
+
+    static ngx_str_t  duplicate = ngx_string("{\"status\":\"duplicate\"}");
+
+    ctx->result = result;
+    rp = wlcf->replay;
+    report = (wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT);
+
+    ngx_log_error(wlcf->log_level, r->connection->log, 0,
+                  "webhook signature check failed%s: %s (scheme: %s)",
+                  report ? " (report only)" : "", ws_result_name(result),
+                  ws_scheme_name(ws_check_scheme(ctx->check)));
+
+    if (report) {
+        return NGX_DECLINED;
+    }
+
+    switch (result) {
+
+    case WS_RESULT_INFLIGHT:
+        status = (rp != NULL) ? rp->inflight : NGX_HTTP_TOO_MANY_REQUESTS;
+        break;
+
+    case WS_RESULT_ZONE_FULL:
+        status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        break;
+
+    default: /* WS_RESULT_REPLAY */
+        if (rp != NULL && rp->duplicate != NGX_CONF_UNSET) {
+            status = rp->duplicate;
+
+        } else if (rp != NULL
+                   && rp->key == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID)
+        {
+            status = NGX_HTTP_OK;
+
+        } else {
+            status = wlcf->status;
+        }
+    }
+
+    if (result != WS_RESULT_REPLAY) {
+        h = static_cast<ngx_table_elt_t *>(
+                ngx_list_push(&r->headers_out.headers));
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+        ngx_str_set(&h->value, "1");
+    }
+
+    if (status >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return ngx_http_webhook_signature_reject(r, ctx, (ngx_uint_t) status);
+    }
+
+    /* a duplicate answered as delivered: the sender stops retrying */
+
+    r->expect_tested = 1;
+    ctx->rejected = (ngx_uint_t) status;
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+    cv.value = duplicate;
+
+    rc = ngx_http_send_response(r, (ngx_uint_t) status, &type, &cv);
+
+    ngx_http_finalize_request(r, rc);
+    return NGX_DONE;
+}
+
+
+static ngx_http_webhook_signature_replay_node_t *
+ngx_http_webhook_signature_replay_lookup(
+    ngx_http_webhook_signature_replay_zone_t *zone, u_char *key)
+{
+    ngx_int_t                                  rc;
+    ngx_rbtree_key_t                           hash;
+    ngx_rbtree_node_t                         *node, *sentinel;
+    ngx_http_webhook_signature_replay_node_t  *rn;
+
+    ngx_memcpy(&hash, key, sizeof(ngx_rbtree_key_t));
+
+    node = zone->sh->rbtree.root;
+    sentinel = zone->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        rn = reinterpret_cast<ngx_http_webhook_signature_replay_node_t *>(
+                 &node->color);
+
+        rc = ngx_memcmp(key, rn->key, NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
+
+        if (rc == 0) {
+            if ((ngx_msec_int_t) (rn->expire - ngx_current_msec) <= 0) {
+                ngx_http_webhook_signature_replay_delete(zone, rn);
+                return NULL;
+            }
+
+            return rn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_webhook_signature_replay_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t                        **p;
+    ngx_http_webhook_signature_replay_node_t  *a, *b;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            a = reinterpret_cast<ngx_http_webhook_signature_replay_node_t *>(
+                    &node->color);
+            b = reinterpret_cast<ngx_http_webhook_signature_replay_node_t *>(
+                    &temp->color);
+
+            p = (ngx_memcmp(a->key, b->key,
+                            NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/* drops expired records from the oldest on: at most n, or all if n is 0 */
+
+static void
+ngx_http_webhook_signature_replay_expire(
+    ngx_http_webhook_signature_replay_zone_t *zone, ngx_uint_t n)
+{
+    ngx_queue_t                               *q;
+    ngx_http_webhook_signature_replay_node_t  *rn;
+
+    while (!ngx_queue_empty(&zone->sh->queue)) {
+        q = ngx_queue_last(&zone->sh->queue);
+        rn = ngx_queue_data(q, ngx_http_webhook_signature_replay_node_t,
+                            queue);
+
+        if ((ngx_msec_int_t) (rn->expire - ngx_current_msec) > 0) {
+            return;
+        }
+
+        ngx_http_webhook_signature_replay_delete(zone, rn);
+
+        if (n != 0 && --n == 0) {
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_webhook_signature_replay_delete(
+    ngx_http_webhook_signature_replay_zone_t *zone,
+    ngx_http_webhook_signature_replay_node_t *rn)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = reinterpret_cast<ngx_rbtree_node_t *>(
+               reinterpret_cast<u_char *>(rn)
+               - offsetof(ngx_rbtree_node_t, color));
+
+    if (rn->state == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE) {
+        zone->sh->done--;
+
+    } else {
+        zone->sh->pending--;
+    }
+
+    ngx_queue_remove(&rn->queue);
+    ngx_rbtree_delete(&zone->sh->rbtree, node);
+    ngx_slab_free_locked(zone->shpool, node);
+}
+
+
+/*
+ * The final response's status decides, when its header goes out (after
+ * error_page; before a lingering close or a slow client): 2xx makes the
+ * record done (it keeps its expiry), anything else drops it, so a retry
+ * passes.  A request that ends with no header sent (a client abort, 499)
+ * is resolved when its pool goes.
+ */
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_header_filter(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (r == r->main) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_webhook_signature_replay_cleanup) {
+                ngx_http_webhook_signature_replay_resolve(
+                    static_cast<ngx_http_webhook_signature_replay_hold_t *>(
+                        cln->data),
+                    r->headers_out.status);
+            }
+        }
+    }
+
+    return ngx_http_webhook_signature_next_header_filter(r);
+}
+
+
+static void
+ngx_http_webhook_signature_replay_cleanup(void *data)
+{
+    ngx_http_webhook_signature_replay_hold_t  *hold;
+
+    hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(data);
+
+    ngx_http_webhook_signature_replay_resolve(hold,
+                                        hold->request->headers_out.status);
+}
+
+
+static void
+ngx_http_webhook_signature_replay_resolve(
+    ngx_http_webhook_signature_replay_hold_t *hold, ngx_uint_t status)
+{
+    ngx_flag_t                                 ok;
+    ngx_http_webhook_signature_replay_node_t  *rn;
+
+    if (hold->resolved) {
+        return;
+    }
+
+    hold->resolved = 1;
+    ok = (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE);
+
+    ngx_shmtx_lock(&hold->zone->shpool->mutex);
+
+    rn = ngx_http_webhook_signature_replay_lookup(hold->zone, hold->key);
+
+    if (rn != NULL && rn->serial == hold->serial
+        && rn->state == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_PENDING)
+    {
+        if (ok) {
+            rn->state = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE;
+            hold->zone->sh->pending--;
+            hold->zone->sh->done++;
+
+        } else {
+            ngx_http_webhook_signature_replay_delete(hold->zone, rn);
+        }
+    }
+
+    ngx_shmtx_unlock(&hold->zone->shpool->mutex);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "webhook signature replay: answered %ui, record %s",
+                   status, ok ? "kept" : "dropped");
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_init(ngx_conf_t *cf)
+{
+    ngx_http_webhook_signature_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter =
+        ngx_http_webhook_signature_replay_header_filter;
+
+    return NGX_OK;
 }
 
 
@@ -2058,6 +2652,331 @@ ngx_http_webhook_signature_check_status(ngx_conf_t *cf, void *post,
 }
 
 
+/* ---------------------------------------------------------------- replay */
+
+static char *
+ngx_http_webhook_signature_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    u_char                                    *p;
+    ssize_t                                    size;
+    ngx_str_t                                 *value, name, s;
+    ngx_uint_t                                 i;
+    ngx_shm_zone_t                            *shm_zone;
+    ngx_http_webhook_signature_replay_zone_t  *zone;
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    p = static_cast<u_char *>(
+            ngx_strlchr(value[1].data, value[1].data + value[1].len, ':'));
+
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\", expected NAME:SIZE",
+                           &value[1]);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[1]);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small", &value[1]);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+               ngx_pcalloc(cf->pool,
+                       sizeof(ngx_http_webhook_signature_replay_zone_t)));
+    if (zone == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    zone->name = name;
+    zone->ttl = NGX_CONF_UNSET_MSEC;
+    zone->full = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_CLOSED;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+            zone->ttl = ngx_parse_time(&s, 0);
+
+            if (zone->ttl == (ngx_msec_t) NGX_ERROR || zone->ttl == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid ttl \"%V\"", &value[i]);
+                return (char *) NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "full=closed") == 0) {
+            zone->full = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_CLOSED;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "full=open") == 0) {
+            zone->full = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_OPEN;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                     &ngx_http_webhook_signature_module);
+    if (shm_zone == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    shm_zone->init = ngx_http_webhook_signature_replay_init_zone;
+    shm_zone->data = zone;
+
+    return NGX_CONF_OK;
+}
+
+
+/* on reload, the records of the previous cycle's zone are kept */
+
+static ngx_int_t
+ngx_http_webhook_signature_replay_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data)
+{
+    size_t                                     len;
+    ngx_http_webhook_signature_replay_zone_t  *zone, *ozone;
+
+    ozone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(data);
+    zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+               shm_zone->data);
+
+    if (ozone != NULL) {
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+        return NGX_OK;
+    }
+
+    zone->shpool = reinterpret_cast<ngx_slab_pool_t *>(shm_zone->shm.addr);
+
+    if (shm_zone->shm.exists) {
+        zone->sh = static_cast<ngx_http_webhook_signature_replay_shctx_t *>(
+                       zone->shpool->data);
+        return NGX_OK;
+    }
+
+    zone->sh = static_cast<ngx_http_webhook_signature_replay_shctx_t *>(
+                   ngx_slab_alloc(zone->shpool,
+                       sizeof(ngx_http_webhook_signature_replay_shctx_t)));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_http_webhook_signature_replay_insert_value);
+    ngx_queue_init(&zone->sh->queue);
+
+    len = sizeof(" in webhook_signature_replay_zone \"\"")
+          + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = static_cast<u_char *>(
+                                ngx_slab_alloc(zone->shpool, len));
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx,
+                " in webhook_signature_replay_zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full zone is reported by the module, once a second */
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_webhook_signature_replay(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_signature_loc_conf_t *wlcf =
+        static_cast<ngx_http_webhook_signature_loc_conf_t *>(conf);
+
+    ngx_int_t                             *code, n;
+    ngx_str_t                             *value, s;
+    ngx_uint_t                             i;
+    ngx_http_webhook_signature_replay_t   *rp;
+
+    if (wlcf->replay != NGX_CONF_UNSET_PTR) {
+        return (char *) "is duplicate";
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    rp = static_cast<ngx_http_webhook_signature_replay_t *>(
+             ngx_pcalloc(cf->pool,
+                         sizeof(ngx_http_webhook_signature_replay_t)));
+    if (rp == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    rp->key = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_MAC;
+    rp->duplicate = NGX_CONF_UNSET;
+    rp->inflight = NGX_HTTP_TOO_MANY_REQUESTS;
+
+    rp->shm_zone = ngx_shared_memory_add(cf, &value[1], 0,
+                                         &ngx_http_webhook_signature_module);
+    if (rp->shm_zone == NULL) {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "key=mac") == 0) {
+            rp->key = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_MAC;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "key=id") == 0) {
+            rp->key = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "duplicate=", 10) == 0) {
+            code = &rp->duplicate;
+            s.data = value[i].data + 10;
+            s.len = value[i].len - 10;
+
+        } else if (ngx_strncmp(value[i].data, "inflight=", 9) == 0) {
+            code = &rp->inflight;
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        n = ngx_atoi(s.data, s.len);
+
+        /* duplicate= may answer 2xx: a copy acknowledged as delivered */
+
+        if (n == NGX_ERROR || n > 599
+            || n < (code == &rp->duplicate ? 200 : 400)
+            || (n >= 300 && n < 400))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid status \"%V\"", &value[i]);
+            return (char *) NGX_CONF_ERROR;
+        }
+
+        *code = n;
+    }
+
+    wlcf->replay = rp;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Once the scheme is merged: the zone must be declared, key=id needs a
+ * signed delivery id, and a record needs a lifetime (a timestamp's
+ * tolerance, or the zone's ttl=).
+ */
+
+static char *
+ngx_http_webhook_signature_replay_merge(ngx_conf_t *cf,
+    ngx_http_webhook_signature_loc_conf_t *conf,
+    ngx_http_webhook_signature_loc_conf_t *prev)
+{
+    const char                                *scheme;
+    ngx_http_webhook_signature_replay_t       *rp;
+    ngx_http_webhook_signature_replay_zone_t  *zone;
+
+    ngx_conf_merge_ptr_value(conf->replay, prev->replay, NULL);
+
+    rp = conf->replay;
+
+    if (rp == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+               rp->shm_zone->data);
+
+    if (zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_replay\": unknown "
+                           "webhook_signature_replay_zone \"%V\"",
+                           &rp->shm_zone->shm.name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (conf->scheme == WS_SCHEME_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    scheme = ws_scheme_name(static_cast<ws_scheme_e>(conf->scheme));
+
+    if (!ws_scheme_signs_message(conf->row)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_replay\" cannot be used "
+                           "with \"%s\": it signs nothing a copy could "
+                           "be told by", scheme);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (rp->key == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID
+        && !ws_scheme_signs_delivery_id(conf->row))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_replay\" key=id requires "
+                           "a scheme that signs a delivery id, "
+                           "not \"%s\"", scheme);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (conf->tolerance_ms == WS_TOLERANCE_OFF
+        && zone->ttl == NGX_CONF_UNSET_MSEC)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_replay\" with \"%s\" and "
+                           "no timestamp tolerance requires ttl= in "
+                           "webhook_signature_replay_zone \"%V\"",
+                           scheme, &zone->name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf)
 {
@@ -2081,6 +3000,8 @@ ngx_http_webhook_signature_create_loc_conf(ngx_conf_t *cf)
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->status = NGX_CONF_UNSET;
     conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->replay =
+        static_cast<ngx_http_webhook_signature_replay_t *>(NGX_CONF_UNSET_PTR);
 
     return conf;
 }
@@ -2114,7 +3035,7 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     if (conf->scheme == WS_SCHEME_OFF) {
-        return NGX_CONF_OK;
+        return ngx_http_webhook_signature_replay_merge(cf, conf, prev);
     }
 
     if (conf->scheme == WS_SCHEME_HMAC) {
@@ -2163,7 +3084,7 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return (char *) NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_webhook_signature_replay_merge(cf, conf, prev);
 }
 
 
@@ -2215,5 +3136,5 @@ ngx_http_webhook_signature_init(ngx_conf_t *cf)
                                             ngx_http_top_request_body_filter;
     ngx_http_top_request_body_filter = ngx_http_webhook_signature_body_filter;
 
-    return NGX_OK;
+    return ngx_http_webhook_signature_replay_init(cf);
 }

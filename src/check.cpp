@@ -891,6 +891,30 @@ int ws_check_replay_key(const ws_check_t *check, unsigned char out[32])
     return 1;
 }
 
+int ws_check_delivery_key(const ws_check_t *check, unsigned char out[32])
+{
+    std::string_view id = check->parsed.delivery_id;
+    if (check->key_index == 0 || id.empty()) {
+        return 0;
+    }
+    // "id", the scheme and the id, NUL-separated: never a MAC's digest
+    std::string_view name = check->resolve_scheme().name;
+    webhook::Hash hash;
+    Bytes digest;
+    if (!hash.init(HashAlgorithm::Sha256)
+        || !hash.update("id", 3)
+        || !hash.update(name.data(), name.size())
+        || !hash.update("", 1)
+        || !hash.update(id.data(), id.size())
+        || !hash.finish(digest)
+        || digest.size != 32)
+    {
+        return 0;
+    }
+    std::memcpy(out, digest.data.data(), 32);
+    return 1;
+}
+
 ws_bytes_t ws_check_delivery_id(const ws_check_t *check)
 {
     std::string_view id = check->parsed.delivery_id;
@@ -941,6 +965,9 @@ const char *ws_result_name(ws_result_e result)
     case WS_RESULT_MISMATCH:  return "mismatch";
     case WS_RESULT_NO_SECRET: return "no_secret";
     case WS_RESULT_ERROR:     return "error";
+    case WS_RESULT_REPLAY:    return "replay";
+    case WS_RESULT_INFLIGHT:  return "inflight";
+    case WS_RESULT_ZONE_FULL: return "zone_full";
     }
     return "error";
 }

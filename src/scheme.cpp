@@ -57,6 +57,16 @@ const ErrorBodies kNovuErrors = {
     "{\"message\":\"Signature key not found. Please configure a"
     " secret key for this endpoint\","
     "\"code\":\"SigningKeyNotFoundError\"}",
+
+    // not Novu's own: codes in its style, documented in the README
+    "{\"message\":\"Webhook already delivered\","
+    "\"code\":\"WebhookReplayError\"}",
+
+    "{\"message\":\"Webhook delivery in progress. Please retry later\","
+    "\"code\":\"WebhookInFlightError\"}",
+
+    "{\"message\":\"Webhook replay store is full. Please retry later\","
+    "\"code\":\"WebhookReplayStoreFullError\"}",
 };
 
 // NotifyKit's, and every preset's (SPEC: {"error": ...} but for novu).
@@ -66,6 +76,9 @@ const ErrorBodies kErrors = {
     "{\"error\":\"Signature timestamp is outside the allowed tolerance\"}",
     "{\"error\":\"Invalid signature\"}",
     "{\"error\":\"Signing secret is not configured\"}",
+    "{\"error\":\"Webhook already delivered\"}",
+    "{\"error\":\"Webhook delivery in progress\"}",
+    "{\"error\":\"Replay store is full\"}",
 };
 
 using A = Algorithm;
@@ -478,6 +491,9 @@ const char *Scheme::error_body(ws_result_e result) const
     case WS_RESULT_STALE:     return errors->stale;
     case WS_RESULT_MISMATCH:  return errors->mismatch;
     case WS_RESULT_NO_SECRET: return errors->no_secret;
+    case WS_RESULT_REPLAY:    return errors->replay;
+    case WS_RESULT_INFLIGHT:  return errors->inflight;
+    case WS_RESULT_ZONE_FULL: return errors->zone_full;
     default:                  return nullptr;
     }
 }

@@ -67,6 +67,9 @@ struct ErrorBodies {
     const char *stale;
     const char *mismatch;
     const char *no_secret;
+    const char *replay;
+    const char *inflight;
+    const char *zone_full;
 };
 
 struct Scheme {

@@ -62,7 +62,11 @@ typedef enum {
     WS_RESULT_STALE,
     WS_RESULT_MISMATCH,
     WS_RESULT_NO_SECRET,
-    WS_RESULT_ERROR         /* the core itself failed (allocation, OpenSSL) */
+    WS_RESULT_ERROR,        /* the core itself failed (allocation, OpenSSL) */
+    /* decided by the glue's replay zone after WS_RESULT_OK */
+    WS_RESULT_REPLAY,       /* a copy of a request already answered 2xx */
+    WS_RESULT_INFLIGHT,     /* a copy of a request still in flight */
+    WS_RESULT_ZONE_FULL     /* no room to record it (full=closed) */
 } ws_result_e;
 
 
@@ -227,6 +231,13 @@ int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
  * a copy new.  0 if not verified, or the scheme signs no message (gitlab).
  */
 int ws_check_replay_key(const ws_check_t *check, unsigned char out[32]);
+
+/*
+ * After WS_RESULT_OK, for a scheme that signs a delivery id: 32 bytes
+ * naming that id (SHA-256 of "id", the scheme name and the id), for replay
+ * records kept per event rather than per signature.  0 otherwise.
+ */
+int ws_check_delivery_key(const ws_check_t *check, unsigned char out[32]);
 
 /* The signed delivery id as sent (standard_webhooks, svix, twitch); empty
  * for other schemes or before the headers parsed. */

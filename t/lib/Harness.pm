@@ -189,7 +189,7 @@ my $FRAME = <<'EOF';
 %%LOAD_MODULE%%
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes %%WORKERS%%;
 pid %%DIR%%/nginx.pid;
 error_log %%DIR%%/error.log %%ERROR_LEVEL%%;
 %%MAIN%%
@@ -225,6 +225,7 @@ EOF
 #   vars => { NAME => value } fills %%NAME%% (see expand)
 #   main => '...'          extra main-context lines (e.g. "env FOO;")
 #   error_level => 'debug' level of the harness error_log
+#   workers => 2           worker_processes (default 1)
 #   log_format => '...'    format of PREFIX/access.log
 sub conf_text {
     my ($self, $http, %o) = @_;
@@ -239,6 +240,7 @@ sub conf_text {
         LOAD_MODULE => $self->{module} ? "load_module $self->{so};" : '',
         STATUS_OFF  => $self->{module} ? 'webhook_signature off;' : '',
         MAIN        => $o{main} // '',
+        WORKERS     => $o{workers} // 1,
         HTTP        => $http,
     );
     my $names = join '|', keys %frame;

@@ -133,6 +133,9 @@ static inline const char *result_label(ws_result_e r)
     case WS_RESULT_MISMATCH:  return "MISMATCH";
     case WS_RESULT_NO_SECRET: return "NO_SECRET";
     case WS_RESULT_ERROR:     return "ERROR";
+    case WS_RESULT_REPLAY:    return "REPLAY";
+    case WS_RESULT_INFLIGHT:  return "INFLIGHT";
+    case WS_RESULT_ZONE_FULL: return "ZONE_FULL";
     }
     return "?";
 }

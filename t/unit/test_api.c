@@ -19,6 +19,9 @@ static void test_result_names(void **state)
     assert_string_equal(ws_result_name(WS_RESULT_STALE), "stale");
     assert_string_equal(ws_result_name(WS_RESULT_MISMATCH), "mismatch");
     assert_string_equal(ws_result_name(WS_RESULT_NO_SECRET), "no_secret");
+    assert_string_equal(ws_result_name(WS_RESULT_REPLAY), "replay");
+    assert_string_equal(ws_result_name(WS_RESULT_INFLIGHT), "inflight");
+    assert_string_equal(ws_result_name(WS_RESULT_ZONE_FULL), "zone_full");
 }
 
 static void test_scheme_names(void **state)

@@ -5,7 +5,10 @@ package Harness::Upstream;
 # The recording backend nginx proxies to: a forked Perl HTTP/1.x server that
 # reads each request (Content-Length or chunked body), appends one JSON line
 # {"method","uri","len","sha256","headers"} to a log file and answers 200
-# with the same JSON.  One request per connection.
+# with the same JSON.  One request per connection.  A query argument
+# status=NNN answers with that status; delay=S answers S seconds later from
+# a child process, so that the server goes on accepting meanwhile (a slow
+# upstream, or one nginx times out on).
 
 use strict;
 use warnings;
@@ -27,6 +30,7 @@ sub start {
     my $pid = fork() // die "fork: $!";
     if (!$pid) {
         $SIG{TERM} = sub { POSIX::_exit(0) };
+        $SIG{CHLD} = 'IGNORE';
         while (1) {
             my $c = $srv->accept or next;
             eval { _serve($c, $log) };
@@ -84,10 +88,21 @@ sub _serve {
     open my $fh, '>>', $log or die;
     syswrite $fh, "$rec\n";
     close $fh;
-    print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    my ($status) = $uri =~ /[?&]status=(\d{3})/;
+    my ($delay) = $uri =~ /[?&]delay=(\d+(?:\.\d+)?)/;
+    if ($delay) {
+        alarm 0;
+        my $pid = fork() // die "fork: $!";
+        return if $pid;
+        $SIG{PIPE} = 'IGNORE';
+        select(undef, undef, undef, $delay);
+    }
+    print $c 'HTTP/1.1 ' . ($status ? "$status Test" : '200 OK') . "\r\n"
+           . "Content-Type: application/json\r\n"
            . 'Content-Length: ' . length($rec) . "\r\n"
            . "Connection: close\r\n\r\n$rec";
     alarm 0;
+    POSIX::_exit(0) if $delay;
 }
 
 1;
