@@ -189,7 +189,7 @@ my $FRAME = <<'EOF';
 %%LOAD_MODULE%%
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes %%WORKERS%%;
 pid %%DIR%%/nginx.pid;
 error_log %%DIR%%/error.log %%ERROR_LEVEL%%;
 %%MAIN%%
@@ -226,6 +226,7 @@ EOF
 #   main => '...'          extra main-context lines (e.g. "env FOO;")
 #   error_level => 'debug' level of the harness error_log
 #   log_format => '...'    format of PREFIX/access.log
+#   workers => N           worker_processes (default 1)
 sub conf_text {
     my ($self, $http, %o) = @_;
     my %frame = (
@@ -239,6 +240,7 @@ sub conf_text {
         LOAD_MODULE => $self->{module} ? "load_module $self->{so};" : '',
         STATUS_OFF  => $self->{module} ? 'webhook_signature off;' : '',
         MAIN        => $o{main} // '',
+        WORKERS     => $o{workers} // 1,
         HTTP        => $http,
     );
     my $names = join '|', keys %frame;
