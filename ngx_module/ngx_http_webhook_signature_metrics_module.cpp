@@ -1049,7 +1049,7 @@ ngx_http_webhook_signature_metrics_init(ngx_conf_t *cf)
     size = ngx_align(mmcf->size, ngx_pagesize) + 8 * ngx_pagesize;
 
     shm_zone = ngx_shared_memory_add(cf, &name, size,
-                                     &ngx_http_webhook_signature_metrics_module);
+                               &ngx_http_webhook_signature_metrics_module);
     if (shm_zone == NULL) {
         return NGX_ERROR;
     }
