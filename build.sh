@@ -42,7 +42,8 @@ FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommend
 SOAK_PACKAGES=(wrk nghttp2-client procps)
 BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind linux-perf)   # BENCHMARKS.md
 VALGRIND_PACKAGES=(valgrind)
-TEST_PACKAGES=(faketime)    # t/presets.t starts nginx's clock at a fixture's "now"
+TEST_PACKAGES=(faketime     # t/presets.t starts nginx's clock at a fixture's "now"
+               python3-prometheus-client)   # t/metrics.t parses the exposition
 
 # the unit tests and SANITIZE=1's module build
 SANITIZER_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"

@@ -26,10 +26,8 @@ extern "C" {
 }
 
 #include "webhook_signature.h"
+#include "ngx_http_webhook_signature_metrics.h"
 
-
-#define NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE       0
-#define NGX_HTTP_WEBHOOK_SIGNATURE_REPORT        1
 
 /* webhook_signature_tolerance off */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE  ((ngx_msec_t) -2)
@@ -1190,6 +1188,10 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
 
     ctx->result = result;
     scheme = ws_scheme_name(ws_check_scheme(ctx->check));
+
+    ngx_http_webhook_signature_metrics_count(r, ws_check_scheme(ctx->check),
+                                             result, wlcf->mode,
+                                             ws_check_key_index(ctx->check));
 
     if (result == WS_RESULT_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -3079,6 +3081,14 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     if (ngx_http_webhook_signature_prepare_secrets(cf, conf, prev)
+        != NGX_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_webhook_signature_metrics_add(cf,
+                                     static_cast<ws_scheme_e>(conf->scheme),
+                                     conf->mode, conf->sources->nelts)
         != NGX_OK)
     {
         return (char *) NGX_CONF_ERROR;

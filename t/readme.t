@@ -14,7 +14,7 @@ use FindBin;
 my $root = "$FindBin::Bin/..";
 sub slurp { open my $fh, '<', $_[0] or die "$_[0]: $!"; local $/; <$fh> }
 
-my $glue = slurp("$root/ngx_module/ngx_http_webhook_signature_module.cpp");
+my $glue = join '', map { slurp($_) } glob "$root/ngx_module/*.cpp";
 my $readme = slurp("$root/README.md");
 
 # { ngx_string("name"), CONTEXTS|NGX_CONF_TAKE1, ...

@@ -227,6 +227,7 @@ EOF
 #   error_level => 'debug' level of the harness error_log
 #   workers => 2           worker_processes (default 1)
 #   log_format => '...'    format of PREFIX/access.log
+#   workers => N           worker_processes (default 1)
 sub conf_text {
     my ($self, $http, %o) = @_;
     my %frame = (

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+
+/*
+ * What the signature module tells the metrics module
+ * (ngx_http_webhook_signature_metrics_module.cpp): which label sets a
+ * location can produce, at configuration time, and each main request's
+ * verdict, once, when it is decided.  Included after the nginx headers
+ * and webhook_signature.h.
+ */
+
+#ifndef NGX_HTTP_WEBHOOK_SIGNATURE_METRICS_H
+#define NGX_HTTP_WEBHOOK_SIGNATURE_METRICS_H
+
+
+#define NGX_HTTP_WEBHOOK_SIGNATURE_ENFORCE       0
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPORT        1
+#define NGX_HTTP_WEBHOOK_SIGNATURE_MODES         2
+
+
+/*
+ * From the signature module's merge of a location that checks: its scheme,
+ * mode and number of secrets.  The metrics module's own merge of that
+ * location, which runs later (it comes second in config's ngx_module_name,
+ * and nginx merges one module's locations after another's), finds its zone
+ * label and takes the label sets up.
+ */
+ngx_int_t ngx_http_webhook_signature_metrics_add(ngx_conf_t *cf,
+    ws_scheme_e scheme, ngx_uint_t mode, ngx_uint_t nkeys);
+
+/* Once per main request, when its result is decided. */
+void ngx_http_webhook_signature_metrics_count(ngx_http_request_t *r,
+    ws_scheme_e scheme, ws_result_e result, ngx_uint_t mode, size_t key);
+
+
+#endif /* NGX_HTTP_WEBHOOK_SIGNATURE_METRICS_H */
