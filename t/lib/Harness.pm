@@ -255,10 +255,19 @@ sub write_config {
     $self->write_file('nginx.conf', $self->conf_text($http, %o));
 }
 
+# A port is free when allocated and released just before nginx starts; a
+# test running beside this one may take it in between (nginx then fails to
+# bind it): the configuration is written again with other ports.
 sub run {
     my ($self, $http, %o) = @_;
-    $self->write_config($http, %o);
-    $self->start(%o);
+    for my $attempt (1 .. 3) {
+        $self->write_config($http, %o);
+        my $started = eval { $self->start(%o) };
+        return $started if $started;
+        die $@ unless $@ =~ /Address already in use/ && $attempt < 3;
+        diag("a port was taken by another test; retrying with others");
+        $self->{ports} = {};
+    }
 }
 
 sub _exec_nginx {
@@ -299,7 +308,16 @@ sub start {
             sleep 0.02;
         }
     }
-    sleep 0.02 until $self->worker_pids or time > $deadline;
+    # the ports answering is not enough: another test may hold one of them
+    until ($self->worker_pids) {
+        if (waitpid($pid, WNOHANG) == $pid or time > $deadline) {
+            delete $self->{nginx_pid};
+            die "nginx did not start:\n" . $self->file('stderr.log')
+                . join('', grep { /\[(emerg|alert|crit)\]/ }
+                                $self->error_lines);
+        }
+        sleep 0.02;
+    }
     return 1;
 }
 
