@@ -294,7 +294,7 @@ static char *ngx_http_webhook_signature_hmac(ngx_conf_t *cf,
 static void ngx_http_webhook_signature_destroy_hmac(void *data);
 static char *ngx_http_webhook_signature_url(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static ngx_int_t ngx_http_webhook_signature_compile_url(ngx_conf_t *cf,
+static ngx_int_t ngx_http_webhook_signature_compile_value(ngx_conf_t *cf,
     ngx_str_t *value, ngx_http_complex_value_t **cv);
 static char *ngx_http_webhook_signature_tolerance(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -2063,8 +2063,7 @@ static ngx_int_t
 ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf, ngx_str_t *value,
     ngx_http_complex_value_t **cv)
 {
-    u_char                            *p, *last;
-    ngx_http_compile_complex_value_t   ccv;
+    u_char  *p, *last;
 
     p = value->data + 1;
     last = value->data + value->len;
@@ -2094,18 +2093,7 @@ ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf, ngx_str_t *value,
         return NGX_ERROR;
     }
 
-    *cv = static_cast<ngx_http_complex_value_t *>(
-              ngx_pcalloc(cf->pool, sizeof(ngx_http_complex_value_t)));
-    if (*cv == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-    ccv.cf = cf;
-    ccv.value = value;
-    ccv.complex_value = *cv;
-
-    return ngx_http_compile_complex_value(&ccv);
+    return ngx_http_webhook_signature_compile_value(cf, value, cv);
 }
 
 
@@ -2550,7 +2538,7 @@ ngx_http_webhook_signature_url(ngx_conf_t *cf, ngx_command_t *cmd,
         return (char *) NGX_CONF_ERROR;
     }
 
-    if (ngx_http_webhook_signature_compile_url(cf, &value[1], &wlcf->url)
+    if (ngx_http_webhook_signature_compile_value(cf, &value[1], &wlcf->url)
         != NGX_OK)
     {
         return (char *) NGX_CONF_ERROR;
@@ -2560,8 +2548,10 @@ ngx_http_webhook_signature_url(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* a value with variables, compiled once (secrets, webhook_signature_url) */
+
 static ngx_int_t
-ngx_http_webhook_signature_compile_url(ngx_conf_t *cf, ngx_str_t *value,
+ngx_http_webhook_signature_compile_value(ngx_conf_t *cf, ngx_str_t *value,
     ngx_http_complex_value_t **cv)
 {
     ngx_http_compile_complex_value_t  ccv;
@@ -3073,7 +3063,7 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     /* kept as merged for the levels below, whatever this scheme signs */
 
     if (conf->url == NULL && ws_scheme_signs_url(conf->row)
-        && ngx_http_webhook_signature_compile_url(cf, &default_url,
+        && ngx_http_webhook_signature_compile_value(cf, &default_url,
                                                   &conf->url)
            != NGX_OK)
     {
