@@ -19,17 +19,35 @@
 
 /*
  * From the signature module's merge of a location that checks: its scheme,
- * mode and number of secrets.  The metrics module's own merge of that
+ * mode, number of secrets and whether a replay zone records its requests.  The metrics module's own merge of that
  * location, which runs later (it comes second in config's ngx_module_name,
  * and nginx merges one module's locations after another's), finds its zone
  * label and takes the label sets up.
  */
 ngx_int_t ngx_http_webhook_signature_metrics_add(ngx_conf_t *cf,
-    ws_scheme_e scheme, ngx_uint_t mode, ngx_uint_t nkeys);
+    ws_scheme_e scheme, ngx_uint_t mode, ngx_uint_t nkeys, ngx_flag_t replay);
 
 /* Once per main request, when its result is decided. */
 void ngx_http_webhook_signature_metrics_count(ngx_http_request_t *r,
     ws_scheme_e scheme, ws_result_e result, ngx_uint_t mode, size_t key);
+
+
+/* what a replay zone holds, for the gauges (from the signature module) */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  pending;
+    ngx_uint_t                  done;
+    size_t                      max;        /* the zone's size */
+    size_t                      used;       /* its slab pages in use */
+} ngx_http_webhook_signature_replay_gauges_t;
+
+/*
+ * The n-th (0-based) replay zone of the running configuration, in the
+ * order they were declared: NGX_OK, or NGX_DONE past the last.  Expired
+ * records are dropped first, so they are not counted.
+ */
+ngx_int_t ngx_http_webhook_signature_replay_gauges(ngx_uint_t n,
+    ngx_http_webhook_signature_replay_gauges_t *gauges);
 
 
 #endif /* NGX_HTTP_WEBHOOK_SIGNATURE_METRICS_H */

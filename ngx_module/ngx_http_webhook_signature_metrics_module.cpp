@@ -37,8 +37,8 @@ extern "C" {
 /* every scheme of the core's table, by ws_scheme_e */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_SCHEMES   ((ngx_uint_t) WS_SCHEME_HMAC + 1)
 
-/* ok .. error: a result's counter is at (result - 1) * modes + mode */
-#define NGX_HTTP_WEBHOOK_SIGNATURE_RESULTS   ((ngx_uint_t) WS_RESULT_ERROR)
+/* ok .. zone_full: a result's counter is at (result - 1) * modes + mode */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_RESULTS   ((ngx_uint_t) WS_RESULT_ZONE_FULL)
 
 #define NGX_HTTP_WEBHOOK_SIGNATURE_VERDICTS                                  \
     (NGX_HTTP_WEBHOOK_SIGNATURE_RESULTS * NGX_HTTP_WEBHOOK_SIGNATURE_MODES)
@@ -50,6 +50,7 @@ extern "C" {
 /* the label sets of one (zone, scheme) that the configuration can produce */
 typedef struct {
     ngx_uint_t                  modes;      /* a bit per mode; 0: none */
+    ngx_uint_t                  replay;     /* the modes with a replay zone */
     ngx_uint_t                  nkeys;      /* the most secrets there */
 } ngx_http_webhook_signature_series_t;
 
@@ -78,6 +79,7 @@ typedef struct {
     ngx_uint_t                  scheme;     /* UNSET: not checked here */
     ngx_uint_t                  mode;
     ngx_uint_t                  nkeys;
+    ngx_flag_t                  replay;
     /* the row group of the zone label; UNSET: not counted */
     ngx_uint_t                  label;
 } ngx_http_webhook_signature_metrics_loc_conf_t;
@@ -85,10 +87,18 @@ typedef struct {
 
 static ngx_int_t ngx_http_webhook_signature_metrics_handler(
     ngx_http_request_t *r);
+static ngx_array_t *ngx_http_webhook_signature_metrics_replay_zones(
+    ngx_http_request_t *r);
 static u_char *ngx_http_webhook_signature_metrics_text(
-    ngx_http_webhook_signature_metrics_main_conf_t *mmcf, u_char *p);
+    ngx_http_webhook_signature_metrics_main_conf_t *mmcf,
+    ngx_array_t *replay_zones, u_char *p);
+static u_char *ngx_http_webhook_signature_metrics_replay_text(
+    ngx_array_t *replay_zones, u_char *p);
 static u_char *ngx_http_webhook_signature_metrics_json(
-    ngx_http_webhook_signature_metrics_main_conf_t *mmcf, u_char *p);
+    ngx_http_webhook_signature_metrics_main_conf_t *mmcf,
+    ngx_array_t *replay_zones, u_char *p);
+static u_char *ngx_http_webhook_signature_metrics_replay_json(
+    ngx_array_t *replay_zones, u_char *p);
 static u_char *ngx_http_webhook_signature_metrics_label_value(u_char *p,
     ngx_str_t *value);
 static ngx_atomic_t *ngx_http_webhook_signature_metrics_row(
@@ -211,7 +221,7 @@ ngx_http_webhook_signature_metrics_count(ngx_http_request_t *r,
 
     if (mmcf->counters == NULL || mlcf->label == NGX_CONF_UNSET_UINT
         || (ngx_uint_t) scheme >= NGX_HTTP_WEBHOOK_SIGNATURE_SCHEMES
-        || result < WS_RESULT_OK || result > WS_RESULT_ERROR
+        || result < WS_RESULT_OK || result > WS_RESULT_ZONE_FULL
         || mode >= NGX_HTTP_WEBHOOK_SIGNATURE_MODES)
     {
         return;
@@ -223,7 +233,11 @@ ngx_http_webhook_signature_metrics_count(ngx_http_request_t *r,
                                      * NGX_HTTP_WEBHOOK_SIGNATURE_MODES
                                      + mode], 1);
 
-    if (result == WS_RESULT_OK && key >= 1 && key <= mmcf->nkeys) {
+    /* a copy the replay zone refused was verified all the same */
+
+    if ((result == WS_RESULT_OK || result >= WS_RESULT_REPLAY)
+        && key >= 1 && key <= mmcf->nkeys)
+    {
         (void) ngx_atomic_fetch_add(
                    &row[NGX_HTTP_WEBHOOK_SIGNATURE_VERDICTS + key - 1], 1);
     }
@@ -239,8 +253,10 @@ ngx_http_webhook_signature_metrics_handler(ngx_http_request_t *r)
     ngx_int_t                                        rc;
     ngx_buf_t                                       *b;
     ngx_uint_t                                       i, rows;
+    ngx_array_t                                     *replay_zones;
     ngx_chain_t                                      out;
     ngx_http_webhook_signature_label_t              *label;
+    ngx_http_webhook_signature_replay_gauges_t      *gauges;
     ngx_http_webhook_signature_metrics_loc_conf_t   *mlcf;
     ngx_http_webhook_signature_metrics_main_conf_t  *mmcf;
 
@@ -273,6 +289,19 @@ ngx_http_webhook_signature_metrics_handler(ngx_http_request_t *r)
                 * (NGX_HTTP_WEBHOOK_SIGNATURE_LINE + 6 * label[i].name.len);
     }
 
+    replay_zones = ngx_http_webhook_signature_metrics_replay_zones(r);
+    if (replay_zones == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    gauges = static_cast<ngx_http_webhook_signature_replay_gauges_t *>(
+                 replay_zones->elts);
+
+    for (i = 0; i < replay_zones->nelts; i++) {
+        size += 4 * (NGX_HTTP_WEBHOOK_SIGNATURE_LINE
+                     + 6 * gauges[i].name.len);
+    }
+
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -280,12 +309,14 @@ ngx_http_webhook_signature_metrics_handler(ngx_http_request_t *r)
 
     if (mlcf->format == NGX_HTTP_WEBHOOK_SIGNATURE_METRICS_JSON) {
         ngx_str_set(&r->headers_out.content_type, "application/json");
-        b->last = ngx_http_webhook_signature_metrics_json(mmcf, b->last);
+        b->last = ngx_http_webhook_signature_metrics_json(mmcf, replay_zones,
+                                                          b->last);
 
     } else {
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4");
-        b->last = ngx_http_webhook_signature_metrics_text(mmcf, b->last);
+        b->last = ngx_http_webhook_signature_metrics_text(mmcf, replay_zones,
+                                                          b->last);
     }
 
     r->headers_out.content_type_len = r->headers_out.content_type.len;
@@ -308,14 +339,45 @@ ngx_http_webhook_signature_metrics_handler(ngx_http_request_t *r)
 }
 
 
+/* what every replay zone holds, read once per answer */
+
+static ngx_array_t *
+ngx_http_webhook_signature_metrics_replay_zones(ngx_http_request_t *r)
+{
+    ngx_uint_t                                   n;
+    ngx_array_t                                 *zones;
+    ngx_http_webhook_signature_replay_gauges_t  *gauges;
+
+    zones = ngx_array_create(r->pool, 2,
+                         sizeof(ngx_http_webhook_signature_replay_gauges_t));
+    if (zones == NULL) {
+        return NULL;
+    }
+
+    for (n = 0; /* void */ ; n++) {
+        gauges = static_cast<ngx_http_webhook_signature_replay_gauges_t *>(
+                     ngx_array_push(zones));
+        if (gauges == NULL) {
+            return NULL;
+        }
+
+        if (ngx_http_webhook_signature_replay_gauges(n, gauges) != NGX_OK) {
+            zones->nelts--;
+            return zones;
+        }
+    }
+}
+
+
 /*
  * The text exposition: one family after the other, each with its HELP and
- * TYPE.  The replay zone's families will follow the key matches.
+ * TYPE; the replay zones' gauges last, when there are replay zones.
  */
 
 static u_char *
 ngx_http_webhook_signature_metrics_text(
-    ngx_http_webhook_signature_metrics_main_conf_t *mmcf, u_char *p)
+    ngx_http_webhook_signature_metrics_main_conf_t *mmcf,
+    ngx_array_t *replay_zones, u_char *p)
 {
     ngx_uint_t                           l, s, m, res, k;
     ngx_atomic_t                        *row;
@@ -336,7 +398,7 @@ ngx_http_webhook_signature_metrics_text(
     for (l = 0; l < mmcf->labels.nelts; l++) {
         for (s = 0; s < NGX_HTTP_WEBHOOK_SIGNATURE_SCHEMES; s++) {
             for (m = 0; m < NGX_HTTP_WEBHOOK_SIGNATURE_MODES; m++) {
-                for (res = WS_RESULT_OK; res <= WS_RESULT_ERROR; res++) {
+                for (res = WS_RESULT_OK; res <= WS_RESULT_ZONE_FULL; res++) {
 
                     if (!ngx_http_webhook_signature_metrics_shown(mmcf, l, s,
                                                                   m, res))
@@ -394,6 +456,74 @@ ngx_http_webhook_signature_metrics_text(
         }
     }
 
+    return ngx_http_webhook_signature_metrics_replay_text(replay_zones, p);
+}
+
+
+static u_char *
+ngx_http_webhook_signature_metrics_replay_text(ngx_array_t *replay_zones,
+    u_char *p)
+{
+    ngx_uint_t                                   i;
+    ngx_http_webhook_signature_replay_gauges_t  *g;
+
+    if (replay_zones->nelts == 0) {
+        return p;
+    }
+
+    g = static_cast<ngx_http_webhook_signature_replay_gauges_t *>(
+            replay_zones->elts);
+
+    p = ngx_cpymem(p, "# HELP nginx_webhook_signature_replay_entries "
+                      "Entries held in a replay zone.\n"
+                      "# TYPE nginx_webhook_signature_replay_entries "
+                      "gauge\n",
+                   sizeof("# HELP nginx_webhook_signature_replay_entries "
+                          "Entries held in a replay zone.\n"
+                          "# TYPE nginx_webhook_signature_replay_entries "
+                          "gauge\n") - 1);
+
+    for (i = 0; i < replay_zones->nelts; i++) {
+        p = ngx_cpymem(p, "nginx_webhook_signature_replay_entries"
+                          "{replay_zone=\"",
+                       sizeof("nginx_webhook_signature_replay_entries"
+                              "{replay_zone=\"") - 1);
+        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
+        p = ngx_sprintf(p, "\",state=\"pending\"} %ui\n", g[i].pending);
+
+        p = ngx_cpymem(p, "nginx_webhook_signature_replay_entries"
+                          "{replay_zone=\"",
+                       sizeof("nginx_webhook_signature_replay_entries"
+                              "{replay_zone=\"") - 1);
+        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
+        p = ngx_sprintf(p, "\",state=\"done\"} %ui\n", g[i].done);
+    }
+
+    p = ngx_cpymem(p, "# HELP nginx_webhook_signature_replay_zone_bytes "
+                      "Replay zone size and use.\n"
+                      "# TYPE nginx_webhook_signature_replay_zone_bytes "
+                      "gauge\n",
+                   sizeof("# HELP nginx_webhook_signature_replay_zone_bytes "
+                          "Replay zone size and use.\n"
+                          "# TYPE nginx_webhook_signature_replay_zone_bytes "
+                          "gauge\n") - 1);
+
+    for (i = 0; i < replay_zones->nelts; i++) {
+        p = ngx_cpymem(p, "nginx_webhook_signature_replay_zone_bytes"
+                          "{replay_zone=\"",
+                       sizeof("nginx_webhook_signature_replay_zone_bytes"
+                              "{replay_zone=\"") - 1);
+        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
+        p = ngx_sprintf(p, "\",type=\"max\"} %uz\n", g[i].max);
+
+        p = ngx_cpymem(p, "nginx_webhook_signature_replay_zone_bytes"
+                          "{replay_zone=\"",
+                       sizeof("nginx_webhook_signature_replay_zone_bytes"
+                              "{replay_zone=\"") - 1);
+        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
+        p = ngx_sprintf(p, "\",type=\"used\"} %uz\n", g[i].used);
+    }
+
     return p;
 }
 
@@ -401,13 +531,15 @@ ngx_http_webhook_signature_metrics_text(
 /*
  * The same series as JSON:
  *   {"zones":{ZONE:{SCHEME:{"requests":{MODE:{RESULT:N,...}},
- *                           "key_matches":{"1":N,...}}}}}
- * The replay zones will come as a second member, "replay_zones".
+ *                           "key_matches":{"1":N,...}}}},
+ *    "replay_zones":{NAME:{"entries":{"pending":N,"done":N},
+ *                          "bytes":{"max":N,"used":N}}}}
  */
 
 static u_char *
 ngx_http_webhook_signature_metrics_json(
-    ngx_http_webhook_signature_metrics_main_conf_t *mmcf, u_char *p)
+    ngx_http_webhook_signature_metrics_main_conf_t *mmcf,
+    ngx_array_t *replay_zones, u_char *p)
 {
     ngx_uint_t                           l, s, m, res, k;
     ngx_flag_t                           zone_open, zones, schemes, modes,
@@ -451,7 +583,7 @@ ngx_http_webhook_signature_metrics_json(
             for (m = 0; m < NGX_HTTP_WEBHOOK_SIGNATURE_MODES; m++) {
                 results = 0;
 
-                for (res = WS_RESULT_OK; res <= WS_RESULT_ERROR; res++) {
+                for (res = WS_RESULT_OK; res <= WS_RESULT_ZONE_FULL; res++) {
 
                     if (!ngx_http_webhook_signature_metrics_shown(mmcf, l, s,
                                                                   m, res))
@@ -499,7 +631,34 @@ ngx_http_webhook_signature_metrics_json(
         }
     }
 
-    return ngx_cpymem(p, "}}\n", 3);
+    p = ngx_http_webhook_signature_metrics_replay_json(replay_zones, p);
+
+    return ngx_cpymem(p, "}\n", 2);
+}
+
+
+static u_char *
+ngx_http_webhook_signature_metrics_replay_json(ngx_array_t *replay_zones,
+    u_char *p)
+{
+    ngx_uint_t                                   i;
+    ngx_http_webhook_signature_replay_gauges_t  *g;
+
+    g = static_cast<ngx_http_webhook_signature_replay_gauges_t *>(
+            replay_zones->elts);
+
+    p = ngx_cpymem(p, "},\"replay_zones\":{",
+                   sizeof("},\"replay_zones\":{") - 1);
+
+    for (i = 0; i < replay_zones->nelts; i++) {
+        p = ngx_sprintf(p, "%s\"", i ? "," : "");
+        p = (u_char *) ngx_escape_json(p, g[i].name.data, g[i].name.len);
+        p = ngx_sprintf(p, "\":{\"entries\":{\"pending\":%ui,\"done\":%ui},"
+                           "\"bytes\":{\"max\":%uz,\"used\":%uz}}",
+                        g[i].pending, g[i].done, g[i].max, g[i].used);
+    }
+
+    return ngx_cpymem(p, "}", 1);
 }
 
 
@@ -513,7 +672,7 @@ ngx_http_webhook_signature_metrics_row_shown(
     ngx_uint_t  m, res, k;
 
     for (m = 0; m < NGX_HTTP_WEBHOOK_SIGNATURE_MODES; m++) {
-        for (res = WS_RESULT_OK; res <= WS_RESULT_ERROR; res++) {
+        for (res = WS_RESULT_OK; res <= WS_RESULT_ZONE_FULL; res++) {
             if (ngx_http_webhook_signature_metrics_shown(mmcf, label, scheme,
                                                          m, res))
             {
@@ -594,8 +753,14 @@ ngx_http_webhook_signature_metrics_shown(
 
     l = static_cast<ngx_http_webhook_signature_label_t *>(mmcf->labels.elts);
 
-    if ((l[label].series[scheme].modes & (1 << mode))
-        && result != WS_RESULT_ERROR)
+    if (result < WS_RESULT_ERROR
+        && (l[label].series[scheme].modes & (1 << mode)))
+    {
+        return 1;
+    }
+
+    if (result > WS_RESULT_ERROR
+        && (l[label].series[scheme].replay & (1 << mode)))
     {
         return 1;
     }
@@ -698,7 +863,7 @@ ngx_http_webhook_signature_metrics_check_zone(ngx_conf_t *cf, void *post,
 
 ngx_int_t
 ngx_http_webhook_signature_metrics_add(ngx_conf_t *cf, ws_scheme_e scheme,
-    ngx_uint_t mode, ngx_uint_t nkeys)
+    ngx_uint_t mode, ngx_uint_t nkeys, ngx_flag_t replay)
 {
     ngx_http_webhook_signature_metrics_loc_conf_t  *mlcf;
 
@@ -709,6 +874,7 @@ ngx_http_webhook_signature_metrics_add(ngx_conf_t *cf, ws_scheme_e scheme,
     mlcf->scheme = (ngx_uint_t) scheme;
     mlcf->mode = mode;
     mlcf->nkeys = nkeys;
+    mlcf->replay = replay;
 
     return NGX_OK;
 }
@@ -783,6 +949,10 @@ ngx_http_webhook_signature_metrics_take(ngx_conf_t *cf,
         s = (conf->scheme == WS_SCHEME_AUTO) ? auto_schemes[n] : conf->scheme;
 
         label->series[s].modes |= 1 << conf->mode;
+
+        if (conf->replay) {
+            label->series[s].replay |= 1 << conf->mode;
+        }
         label->series[s].nkeys = ngx_max(label->series[s].nkeys, conf->nkeys);
 
         if (conf->scheme != WS_SCHEME_AUTO) {

@@ -198,6 +198,8 @@ typedef struct {
     ngx_http_webhook_signature_body_e  body;
     /* the status the request was rejected with; 0: not rejected */
     ngx_uint_t                  rejected;
+    /* verified, not recorded, forwarded all the same (full=open) */
+    unsigned                    unrecorded:1;
     size_t                      nsecrets;
     /* the body filter hashes the body as nginx reads it */
     unsigned                    hash_in_filter:1;
@@ -308,8 +310,8 @@ static char *ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf,
 static ngx_int_t ngx_http_webhook_signature_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_signature_init(ngx_conf_t *cf);
 
-static ngx_int_t ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
-    ngx_http_webhook_signature_loc_conf_t *wlcf,
+static ws_result_e ngx_http_webhook_signature_replay_check(
+    ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx);
 static ngx_int_t ngx_http_webhook_signature_replay_reject(
     ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf,
@@ -593,7 +595,7 @@ ngx_http_webhook_signature_verdict(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    if (ctx->result == WS_RESULT_OK || ctx->rejected
+    if (ctx->result == WS_RESULT_OK || ctx->unrecorded || ctx->rejected
         || wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT)
     {
         return NGX_DECLINED;
@@ -1186,12 +1188,7 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
     ngx_flag_t   report;
     const char  *scheme;
 
-    ctx->result = result;
     scheme = ws_scheme_name(ws_check_scheme(ctx->check));
-
-    ngx_http_webhook_signature_metrics_count(r, ws_check_scheme(ctx->check),
-                                             result, wlcf->mode,
-                                             ws_check_key_index(ctx->check));
 
     if (result == WS_RESULT_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -1199,9 +1196,17 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
                        scheme, ws_check_key_index(ctx->check));
 
         if (wlcf->replay != NULL) {
-            return ngx_http_webhook_signature_replay_check(r, wlcf, ctx);
+            result = ngx_http_webhook_signature_replay_check(r, wlcf, ctx);
         }
+    }
 
+    ctx->result = result;
+
+    ngx_http_webhook_signature_metrics_count(r, ws_check_scheme(ctx->check),
+                                             result, wlcf->mode,
+                                             ws_check_key_index(ctx->check));
+
+    if (result == WS_RESULT_OK) {
         return NGX_DECLINED;
     }
 
@@ -1372,11 +1377,11 @@ ngx_http_webhook_signature_refuse(ngx_http_request_t *r)
 
 /*
  * After a verified request: absent from the zone, it is recorded pending
- * and goes on; pending, it is in flight (inflight); done, it was already
- * answered 2xx (replay).  Neither of those reaches the content handler.
+ * and goes on (ok); pending, it is in flight (inflight); done, it was
+ * already answered 2xx (replay); no room for it: zone_full.
  */
 
-static ngx_int_t
+static ws_result_e
 ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
@@ -1400,7 +1405,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
     cln = ngx_pool_cleanup_add(r->pool,
                           sizeof(ngx_http_webhook_signature_replay_hold_t));
     if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return WS_RESULT_ERROR;
     }
 
     hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(
@@ -1414,8 +1419,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
          : ws_check_replay_key(ctx->check, hold->key);
 
     if (!ok) {
-        return ngx_http_webhook_signature_decide(r, wlcf, ctx,
-                                                 WS_RESULT_ERROR);
+        return WS_RESULT_ERROR;
     }
 
     if (zone->ttl != NGX_CONF_UNSET_MSEC) {
@@ -1441,8 +1445,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
                  ? WS_RESULT_REPLAY : WS_RESULT_INFLIGHT;
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
-        return ngx_http_webhook_signature_replay_reject(r, wlcf, ctx,
-                                                        result);
+        return result;
     }
 
     node = static_cast<ngx_rbtree_node_t *>(
@@ -1469,12 +1472,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
                           ? ", forwarding unrecorded" : "");
         }
 
-        if (zone->full == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_OPEN) {
-            return NGX_DECLINED;
-        }
-
-        return ngx_http_webhook_signature_replay_reject(r, wlcf, ctx,
-                                                  WS_RESULT_ZONE_FULL);
+        return WS_RESULT_ZONE_FULL;
     }
 
     node->key = hash;
@@ -1500,15 +1498,15 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
                    "webhook signature replay: recorded in \"%V\" for %M ms",
                    &zone->name, lifetime);
 
-    return NGX_DECLINED;
+    return WS_RESULT_OK;
 }
 
 
 /*
  * inflight: 429 (inflight=) with Retry-After; zone_full: 503 with
- * Retry-After; replay: with key=mac the failure status, with key=id a 200
- * saying "duplicate" (duplicate= sets either).  Report-only locations log
- * and forward.
+ * Retry-After, or forwarded with full=open (its [alert] says so); replay:
+ * with key=mac the failure status, with key=id a 200 saying "duplicate"
+ * (duplicate= sets either).  Report-only locations log and forward.
  */
 
 static ngx_int_t
@@ -1525,9 +1523,17 @@ ngx_http_webhook_signature_replay_reject(ngx_http_request_t *r,
 
     static ngx_str_t  duplicate = ngx_string("{\"status\":\"duplicate\"}");
 
-    ctx->result = result;
     rp = wlcf->replay;
     report = (wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT);
+
+    if (result == WS_RESULT_ZONE_FULL && rp != NULL
+        && static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+               rp->shm_zone->data)->full
+           == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_OPEN)
+    {
+        ctx->unrecorded = 1;
+        return NGX_DECLINED;
+    }
 
     ngx_log_error(wlcf->log_level, r->connection->log, 0,
                   "webhook signature check failed%s: %s (scheme: %s)",
@@ -1811,6 +1817,61 @@ ngx_http_webhook_signature_replay_resolve(
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                    "webhook signature replay: answered %ui, record %s",
                    status, ok ? "kept" : "dropped");
+}
+
+
+/* for the metrics module (see its header) */
+
+ngx_int_t
+ngx_http_webhook_signature_replay_gauges(ngx_uint_t n,
+    ngx_http_webhook_signature_replay_gauges_t *gauges)
+{
+    ngx_uint_t                                 i;
+    ngx_list_part_t                           *part;
+    ngx_shm_zone_t                            *shm_zone;
+    ngx_http_webhook_signature_replay_zone_t  *zone;
+
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    shm_zone = static_cast<ngx_shm_zone_t *>(part->elts);
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DONE;
+            }
+
+            part = part->next;
+            shm_zone = static_cast<ngx_shm_zone_t *>(part->elts);
+            i = 0;
+        }
+
+        if (shm_zone[i].tag != &ngx_http_webhook_signature_module) {
+            continue;
+        }
+
+        zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+                   shm_zone[i].data);
+
+        if (zone->sh != NULL && n-- == 0) {
+            break;
+        }
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    ngx_http_webhook_signature_replay_expire(zone, 0);
+
+    gauges->name = zone->name;
+    gauges->pending = zone->sh->pending;
+    gauges->done = zone->sh->done;
+    gauges->max = shm_zone[i].shm.size;
+    gauges->used = (size_t) (zone->shpool->end - zone->shpool->start)
+                   - zone->shpool->pfree * ngx_pagesize;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
 }
 
 
@@ -3076,15 +3137,22 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return (char *) NGX_CONF_ERROR;
     }
 
+    if (ngx_http_webhook_signature_replay_merge(cf, conf, prev)
+        != NGX_CONF_OK)
+    {
+        return (char *) NGX_CONF_ERROR;
+    }
+
     if (ngx_http_webhook_signature_metrics_add(cf,
                                      static_cast<ws_scheme_e>(conf->scheme),
-                                     conf->mode, conf->sources->nelts)
+                                     conf->mode, conf->sources->nelts,
+                                     conf->replay != NULL)
         != NGX_OK)
     {
         return (char *) NGX_CONF_ERROR;
     }
 
-    return ngx_http_webhook_signature_replay_merge(cf, conf, prev);
+    return NGX_CONF_OK;
 }
 
 

@@ -408,5 +408,218 @@ EOF
                . ' no location that checks') or diag $out;
 }
 
+# ---------------------------------------------------------------- replay
+
+# A second nginx, two workers: the replay results are counted once each
+# (a refused copy is not also an "ok"), and each replay zone's gauges say
+# what it holds.
+
+my $g = Harness->new;
+$g->run(<<'EOF', vars => { A => $A }, workers => 2);
+    webhook_signature_replay_zone wh:64k;
+    webhook_signature_replay_zone open:32k full=open;
+    webhook_signature_metrics_zone replays;
+
+    server {
+        listen 127.0.0.1:%%PORT%% reuseport;
+        server_name localhost;
+
+        location /replay {
+            webhook_signature novu;
+            webhook_signature_secret "%%A%%";
+            webhook_signature_replay wh;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /report {
+            webhook_signature novu;
+            webhook_signature_secret "%%A%%";
+            webhook_signature_mode report;
+            webhook_signature_replay wh;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /open {
+            webhook_signature novu;
+            webhook_signature_secret "%%A%%";
+            webhook_signature_replay open;
+            add_header X-Result $webhook_signature_result always;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location = /metrics {
+            webhook_signature_metrics;
+        }
+
+        location = /metrics.json {
+            webhook_signature_metrics json;
+        }
+    }
+EOF
+
+my %rwant = ('keys|replays|novu|1' => 0);
+for my $mode (qw(enforce report)) {
+    $rwant{"requests|replays|novu|$_|$mode"} = 0
+        for @RESULTS, qw(replay inflight zone_full);
+}
+
+my $seq = 0;
+sub message {
+    my $body = '{"replay":' . ++$seq . '}';
+    return [$body, novu_headers($A, now_s(), $body)];
+}
+
+# sends a copy, counts what it should count, says whether it got $status
+sub g_send {
+    my ($uri, $m, $status, $result, $mode) = @_;
+    my $r = $g->request(uri => $uri, body => $m->[0],
+                        headers => [@$m[1, 2]]);
+    $rwant{"requests|replays|novu|$result|$mode"}++;
+    $rwant{'keys|replays|novu|1'}++;
+    $r->{as_expected} = $r->{status} == $status;
+    return $r;
+}
+
+my ($done, @bad) = (0);
+{
+    my @sent;
+    my $m = message();
+    push @sent, g_send('/replay', $m, 200, 'ok', 'enforce');
+    push @sent, g_send('/replay', $m, 401, 'replay', 'enforce') for 1 .. 3;
+    $m = message();
+    push @sent, g_send('/replay?status=500', $m, 500, 'ok', 'enforce');
+    push @sent, g_send('/replay', $m, 200, 'ok', 'enforce');
+    $m = message();
+    push @sent, g_send('/report', $m, 200, 'ok', 'report');
+    push @sent, g_send('/report', $m, 200, 'replay', 'report');
+    $done += 3;
+    @bad = map { "$_->{tid}: $_->{status}" } grep { !$_->{as_expected} }
+           @sent;
+}
+is("@bad", '', 'replay: every copy answered as expected');
+
+# inflight: the first copy held by the upstream, a copy meanwhile
+{
+    my $m = message();
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        $g->request(uri => '/replay?delay=1.5', body => $m->[0],
+                    headers => [@$m[1, 2]], timeout => 10);
+        exit 0;
+    }
+    $rwant{'requests|replays|novu|ok|enforce'}++;
+    $rwant{'keys|replays|novu|1'}++;
+    my $pending = qr/^nginx_webhook_signature_replay_entries
+                     \{replay_zone="wh",state="pending"\}\ 1$/mx;
+    my $seen;
+    for (1 .. 100) {
+        $seen = $g->request(uri => '/metrics', no_tid => 1)->{body}
+                =~ $pending;
+        last if $seen;
+        select undef, undef, undef, 0.02;
+    }
+    ok($seen, 'a copy in flight is a pending entry');
+    my $r = g_send('/replay', $m, 429, 'inflight', 'enforce');
+    ok($r->{as_expected}, 'a copy of it meanwhile: 429');
+    waitpid($pid, 0);
+    $done++;
+}
+
+# full=open: forwarded unrecorded, and counted as zone_full
+my ($stored, $r) = (0, undef);
+for (1 .. 1000) {
+    $r = g_send('/open', message(), 200, 'ok', 'enforce');
+    last if ($r->{headers}{'x-result'} // '') ne 'ok';
+    $stored++;
+}
+$rwant{'requests|replays|novu|ok|enforce'}--;
+$rwant{'requests|replays|novu|zone_full|enforce'}++;
+{
+    my $c = checks();
+    $c->is($r->{status}, 200, 'status');
+    $c->is($r->{headers}{'x-result'}, 'zone_full',
+           '$webhook_signature_result');
+    $c->is(scalar(() = $g->upstream_for($r)), 1, 'forwarded');
+    $c->done('full=open: a copy the zone cannot hold is forwarded,'
+             . ' its result zone_full');
+}
+
+# the counters as parse_text has them, and the gauges by zone and label
+sub replay_samples {
+    my ($text) = @_;
+    my ($got, $families) = parse_text($text);
+    return ($got, $families) unless $got;
+    my %gauges;
+    for (split /\n/, $text) {
+        next unless /^nginx_webhook_signature_replay_(entries|zone_bytes)
+                     \{replay_zone="(\w+)",(?:state|type)="(\w+)"\}\ (\d+)$/x;
+        $gauges{($1 eq 'entries' ? 'entries' : 'bytes') . "|$2|$3"} = $4;
+    }
+    delete $got->{"unknown|nginx_webhook_signature_replay_$_"}
+        for qw(entries zone_bytes);
+    return ($got, $families, \%gauges);
+}
+
+{
+    my $text = $g->request(uri => '/metrics', no_tid => 1);
+    my ($got, $families, $gauges) = replay_samples($text->{body});
+    my $c = checks();
+    $c->ok($got, 'prometheus_client parses it') or diag $families;
+    $c->same($families, [
+        ['nginx_webhook_signature_requests', 'counter',
+         'Signature checks by result.'],
+        ['nginx_webhook_signature_key_matches', 'counter',
+         'Verified requests by 1-based secret index.'],
+        ['nginx_webhook_signature_replay_entries', 'gauge',
+         'Entries held in a replay zone.'],
+        ['nginx_webhook_signature_replay_zone_bytes', 'gauge',
+         'Replay zone size and use.'],
+    ], 'four families, two of them gauges');
+    $c->same($got, {%rwant}, 'every series, at its exact count');
+    $c->is($gauges->{'entries|wh|pending'}, 0, 'wh: nothing pending');
+    $c->is($gauges->{'entries|wh|done'}, $done, "wh: $done done");
+    $c->is($gauges->{'entries|open|pending'}, 0, 'open: nothing pending');
+    $c->is($gauges->{'entries|open|done'}, $stored, "open: $stored done");
+    $c->is($gauges->{'bytes|wh|max'}, 65536, 'wh: max is its size');
+    $c->is($gauges->{'bytes|open|max'}, 32768, 'open: max is its size');
+    $c->ok($gauges->{'bytes|wh|used'} > 0
+           && $gauges->{'bytes|wh|used'} < $gauges->{'bytes|open|used'},
+           'wh: some pages used, fewer than the full zone');
+    $c->ok($gauges->{'bytes|open|used'} > 0.8 * 32768
+           && $gauges->{'bytes|open|used'} <= 32768,
+           'open: full, over 80 % used: ' . $gauges->{'bytes|open|used'});
+    $c->done('replay results counted once, gauges per replay zone');
+
+    my $j = json_decode($g->request(uri => '/metrics.json',
+                                    no_tid => 1)->{body});
+    my %jg;
+    for my $z (keys %{$j->{replay_zones} || {}}) {
+        my $e = $j->{replay_zones}{$z};
+        $jg{"entries|$z|$_"} = $e->{entries}{$_} for keys %{$e->{entries}};
+        $jg{"bytes|$z|$_"} = $e->{bytes}{$_} for keys %{$e->{bytes}};
+    }
+    $c = checks();
+    $c->same(flatten_json($j || {}), $got, 'the same counters');
+    $c->same(\%jg, $gauges, 'the same gauges');
+    $c->done('json: replay_zones holds the same gauges');
+}
+
+{
+    ok($g->reload, 'reload');
+    my $text = $g->request(uri => '/metrics', no_tid => 1);
+    my (undef, undef, $gauges) = replay_samples($text->{body});
+    is($gauges->{'entries|wh|done'}, $done,
+       'the replay zone keeps its records across a reload');
+}
+
+# its [alert] ("zone is full") is the point, so it is checked here
+{
+    $g->stop;
+    my @alerts = $g->error_lines(qr/\[(alert|crit|emerg)\]/);
+    my @other = grep { !/webhook_signature_replay_zone "open" is full, / }
+                @alerts;
+    is("@other", '', 'no [alert] but the full zone\'s');
+}
+
 $h->finish;
 done_testing;
