@@ -10,6 +10,7 @@
 #   ./build.sh sign     print curl headers signed as a webhook sender signs them
 #   ./build.sh compat   build and test against upstream nginx (tools/nginx-compat.sh)
 #   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
+#   ./build.sh bench replay [SIZE ...]  records a replay zone holds (32k, 1m)
 #   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
 #   ./build.sh soak     >= 1,000,000 mixed requests and reloads under load
 #
@@ -225,6 +226,10 @@ case "$cmd" in
         ;;
     bench)
         build_module
+        if [ "${2:-}" = replay ]; then
+            WEBHOOK_MODULE_SO=$MODULE_SO exec perl -I "$ROOT/t/lib" \
+                "$ROOT/bench/replay-zone.pl" "${@:3}"
+        fi
         install_dependencies "${BENCH_PACKAGES[@]}"
         exec "$ROOT/bench/run.sh" "$MODULE_SO"
         ;;
