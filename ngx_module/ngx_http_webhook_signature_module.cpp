@@ -93,6 +93,9 @@ typedef enum {
 
 #define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY      32
 
+/* record lifetimes one zone can have, each with its own expiry queue */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES  8
+
 
 /* a record: inside an ngx_rbtree_node_t, from its color field on */
 typedef struct {
@@ -110,8 +113,13 @@ typedef struct {
 typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
-    /* newest at the head: insertion order, which is expiry order */
-    ngx_queue_t                 queue;
+    /*
+     * One per lifetime, newest at the head: in each, insertion order is
+     * expiry order, so expiry walks each from its tail and stops at the
+     * first live record.  (After a reload that changed a zone's lifetimes
+     * a queue mixes two for one lifetime's while.)
+     */
+    ngx_queue_t                 queues[NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES];
     uint32_t                    serial;
     ngx_uint_t                  pending;
     ngx_uint_t                  done;
@@ -126,6 +134,9 @@ typedef struct {
     ngx_str_t                   name;
     ngx_msec_t                  ttl;        /* NGX_CONF_UNSET_MSEC: none */
     ngx_uint_t                  full;
+    /* the lifetimes of the locations that record here, by queue */
+    ngx_msec_t                  lifetimes[NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES];
+    ngx_uint_t                  nlifetimes;
 } ngx_http_webhook_signature_replay_zone_t;
 
 
@@ -184,6 +195,9 @@ typedef struct {
     ngx_int_t                   status;
     ngx_uint_t                  log_level;
     ngx_http_webhook_signature_replay_t  *replay;    /* NULL: off */
+    /* how long this location's records live, and their expiry queue */
+    ngx_msec_t                  replay_lifetime;
+    ngx_uint_t                  replay_queue;
 } ngx_http_webhook_signature_loc_conf_t;
 
 
@@ -1388,7 +1402,6 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
 {
     int                                        ok;
     size_t                                     size;
-    ngx_msec_t                                 lifetime;
     ws_result_e                                result;
     ngx_rbtree_key_t                           hash;
     ngx_rbtree_node_t                         *node;
@@ -1420,14 +1433,6 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
 
     if (!ok) {
         return WS_RESULT_ERROR;
-    }
-
-    if (zone->ttl != NGX_CONF_UNSET_MSEC) {
-        lifetime = zone->ttl;
-
-    } else {
-        /* 2 x tolerance, and the second a timestamp is rounded to */
-        lifetime = (ngx_msec_t) (2 * wlcf->tolerance_ms + 1000);
     }
 
     ngx_memcpy(&hash, hold->key, sizeof(ngx_rbtree_key_t));
@@ -1480,11 +1485,11 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
              &node->color);
     rn->state = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_PENDING;
     rn->serial = ++zone->sh->serial;
-    rn->expire = ngx_current_msec + lifetime;
+    rn->expire = ngx_current_msec + wlcf->replay_lifetime;
     ngx_memcpy(rn->key, hold->key, NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
 
     ngx_rbtree_insert(&zone->sh->rbtree, node);
-    ngx_queue_insert_head(&zone->sh->queue, &rn->queue);
+    ngx_queue_insert_head(&zone->sh->queues[wlcf->replay_queue], &rn->queue);
     zone->sh->pending++;
 
     hold->serial = rn->serial;
@@ -1496,7 +1501,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webhook signature replay: recorded in \"%V\" for %M ms",
-                   &zone->name, lifetime);
+                   &zone->name, wlcf->replay_lifetime);
 
     return WS_RESULT_OK;
 }
@@ -1690,28 +1695,37 @@ ngx_http_webhook_signature_replay_insert_value(ngx_rbtree_node_t *temp,
 }
 
 
-/* drops expired records from the oldest on: at most n, or all if n is 0 */
+/*
+ * Drops expired records from the oldest on, in every lifetime's queue: at
+ * most n from each, or all if n is 0.
+ */
 
 static void
 ngx_http_webhook_signature_replay_expire(
     ngx_http_webhook_signature_replay_zone_t *zone, ngx_uint_t n)
 {
-    ngx_queue_t                               *q;
+    ngx_uint_t                                 i, left;
+    ngx_queue_t                               *q, *queue;
     ngx_http_webhook_signature_replay_node_t  *rn;
 
-    while (!ngx_queue_empty(&zone->sh->queue)) {
-        q = ngx_queue_last(&zone->sh->queue);
-        rn = ngx_queue_data(q, ngx_http_webhook_signature_replay_node_t,
-                            queue);
+    for (i = 0; i < NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES; i++) {
+        queue = &zone->sh->queues[i];
+        left = n;
 
-        if ((ngx_msec_int_t) (rn->expire - ngx_current_msec) > 0) {
-            return;
-        }
+        while (!ngx_queue_empty(queue)) {
+            q = ngx_queue_last(queue);
+            rn = ngx_queue_data(q, ngx_http_webhook_signature_replay_node_t,
+                                queue);
 
-        ngx_http_webhook_signature_replay_delete(zone, rn);
+            if ((ngx_msec_int_t) (rn->expire - ngx_current_msec) > 0) {
+                break;
+            }
 
-        if (n != 0 && --n == 0) {
-            return;
+            ngx_http_webhook_signature_replay_delete(zone, rn);
+
+            if (left != 0 && --left == 0) {
+                break;
+            }
         }
     }
 }
@@ -2819,6 +2833,7 @@ ngx_http_webhook_signature_replay_init_zone(ngx_shm_zone_t *shm_zone,
     void *data)
 {
     size_t                                     len;
+    ngx_uint_t                                 i;
     ngx_http_webhook_signature_replay_zone_t  *zone, *ozone;
 
     ozone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(data);
@@ -2850,7 +2865,10 @@ ngx_http_webhook_signature_replay_init_zone(ngx_shm_zone_t *shm_zone,
 
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
                     ngx_http_webhook_signature_replay_insert_value);
-    ngx_queue_init(&zone->sh->queue);
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES; i++) {
+        ngx_queue_init(&zone->sh->queues[i]);
+    }
 
     len = sizeof(" in webhook_signature_replay_zone \"\"")
           + shm_zone->shm.name.len;
@@ -2968,6 +2986,7 @@ ngx_http_webhook_signature_replay_merge(ngx_conf_t *cf,
     ngx_http_webhook_signature_loc_conf_t *conf,
     ngx_http_webhook_signature_loc_conf_t *prev)
 {
+    ngx_uint_t                                 i;
     const char                                *scheme;
     ngx_http_webhook_signature_replay_t       *rp;
     ngx_http_webhook_signature_replay_zone_t  *zone;
@@ -3025,6 +3044,36 @@ ngx_http_webhook_signature_replay_merge(ngx_conf_t *cf,
                            scheme, &zone->name);
         return (char *) NGX_CONF_ERROR;
     }
+
+    if (zone->ttl != NGX_CONF_UNSET_MSEC) {
+        conf->replay_lifetime = zone->ttl;
+
+    } else {
+        /* 2 x tolerance, and the second a timestamp is rounded to */
+        conf->replay_lifetime = (ngx_msec_t) (2 * conf->tolerance_ms + 1000);
+    }
+
+    for (i = 0; i < zone->nlifetimes; i++) {
+        if (zone->lifetimes[i] == conf->replay_lifetime) {
+            break;
+        }
+    }
+
+    if (i == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webhook_signature_replay\": more than %d "
+                           "record lifetimes (tolerances) in "
+                           "webhook_signature_replay_zone \"%V\"",
+                           NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES,
+                           &zone->name);
+        return (char *) NGX_CONF_ERROR;
+    }
+
+    if (i == zone->nlifetimes) {
+        zone->lifetimes[zone->nlifetimes++] = conf->replay_lifetime;
+    }
+
+    conf->replay_queue = i;
 
     return NGX_CONF_OK;
 }

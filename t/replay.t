@@ -332,6 +332,7 @@ my $f = Harness->new;
 $f->run(<<'EOF', vars => { S => $S }, workers => 2);
     webhook_signature_replay_zone tiny:32k;
     webhook_signature_replay_zone open:32k full=open;
+    webhook_signature_replay_zone mixed:32k;
 
     server {
         listen 127.0.0.1:%%PORT%% reuseport;
@@ -350,6 +351,21 @@ $f->run(<<'EOF', vars => { S => $S }, workers => 2);
             webhook_signature novu;
             webhook_signature_secret "%%S%%";
             webhook_signature_replay open;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /long {
+            webhook_signature novu;
+            webhook_signature_secret "%%S%%";
+            webhook_signature_replay mixed;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /short {
+            webhook_signature novu;
+            webhook_signature_secret "%%S%%";
+            webhook_signature_tolerance 1s;
+            webhook_signature_replay mixed;
             proxy_pass http://%%UPSTREAM%%;
         }
     }
@@ -405,6 +421,27 @@ sleep 5.5 - (time - $start) if time - $start < 5.5;
 is(f_send('/closed')->{status}, 200,
    'after twice the tolerance (and a second) records expire: room again');
 
+# two lifetimes in one zone: a long-lived record older than short-lived
+# ones that expired does not keep those from being dropped when it is full
+{
+    my $long = novu_copy();
+    my $c = checks();
+    $c->is(f_send('/long', $long)->{status}, 200, 'a long-lived record');
+    my ($n, $x) = (0, undef);
+    for (1 .. 400) {
+        $x = f_send('/short');
+        last if $x->{status} != 200;
+        $n++;
+    }
+    $c->is($x->{status}, 503, "full after $n short-lived records");
+    sleep 3.2;
+    $c->is(f_send('/short')->{status}, 200,
+           'once they expired (3 s) there is room again');
+    $c->is(f_send('/long', $long)->{status}, 401,
+           'the long-lived record is still there');
+    $c->done('a zone with two lifetimes drops every expired record');
+}
+
 for (1 .. 400) {
     $r = f_send('/open');
     last if $r->{status} != 200;
@@ -419,7 +456,7 @@ for (1 .. 400) {
 {
     $f->stop;
     my @alerts = $f->error_lines(qr/\[alert\]/);
-    my @other = grep { !/webhook_signature_replay_zone "(tiny|open)" is full/ }
+    my @other = grep { !/webhook_signature_replay_zone "(tiny|open|mixed)" is full/ }
                 @alerts;
     my $c = checks();
     $c->ok(scalar(grep { /"tiny" is full/ } @alerts) >= 1, 'tiny logged');
