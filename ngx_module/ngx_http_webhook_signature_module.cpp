@@ -330,6 +330,8 @@ static ws_result_e ngx_http_webhook_signature_replay_check(
 static ngx_int_t ngx_http_webhook_signature_replay_reject(
     ngx_http_request_t *r, ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result);
+static ngx_flag_t ngx_http_webhook_signature_replay_held(
+    ngx_http_request_t *r, ngx_http_webhook_signature_replay_t *rp);
 static ngx_http_webhook_signature_replay_node_t *
     ngx_http_webhook_signature_replay_lookup(
     ngx_http_webhook_signature_replay_zone_t *zone, u_char *key);
@@ -601,7 +603,9 @@ ngx_http_webhook_signature_check(ngx_http_request_t *r,
  * A rejected request is on its way to its error page, which is served (the
  * content guard keeps it from any upstream); a failure let through by a
  * report-only location is enforced by the first enforcing location the
- * request is redirected into.
+ * request is redirected into; a verified request redirected into a
+ * location whose replay zone does not hold it yet (try_files, error_page,
+ * a named location) is looked up and recorded there.
  */
 
 static ngx_int_t
@@ -609,7 +613,27 @@ ngx_http_webhook_signature_verdict(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    if (ctx->result == WS_RESULT_OK || ctx->unrecorded || ctx->rejected
+    ws_result_e  result;
+
+    if (ctx->result == WS_RESULT_OK) {
+        if (wlcf->replay == NULL
+            || ngx_http_webhook_signature_replay_held(r, wlcf->replay))
+        {
+            return NGX_DECLINED;
+        }
+
+        /* counted as ok where it was verified; counted again if refused */
+
+        result = ngx_http_webhook_signature_replay_check(r, wlcf, ctx);
+
+        if (result == WS_RESULT_OK) {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_webhook_signature_decide(r, wlcf, ctx, result);
+    }
+
+    if (ctx->unrecorded || ctx->rejected
         || wlcf->mode == NGX_HTTP_WEBHOOK_SIGNATURE_REPORT)
     {
         return NGX_DECLINED;
@@ -1401,7 +1425,8 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
     int                                        ok;
-    size_t                                     size;
+    u_char                                    *keys;
+    size_t                                     size, nkeys, i;
     ws_result_e                                result;
     ngx_rbtree_key_t                           hash;
     ngx_rbtree_node_t                         *node;
@@ -1427,13 +1452,26 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
     hold->request = r;
     hold->zone = zone;
 
-    ok = (rp->key == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID)
-         ? ws_check_delivery_key(ctx->check, hold->key)
-         : ws_check_replay_key(ctx->check, hold->key);
+    /* a key per secret: a copy recorded under a secret's key is found */
 
-    if (!ok) {
+    nkeys = ngx_max(ctx->nsecrets, 1);
+    keys = static_cast<u_char *>(
+               ngx_pnalloc(r->pool,
+                           nkeys * NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY));
+    if (keys == NULL) {
         return WS_RESULT_ERROR;
     }
+
+    nkeys = (rp->key == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_ID)
+            ? ws_check_delivery_keys(ctx->check, keys, nkeys)
+            : ws_check_replay_keys(ctx->check, keys, nkeys);
+
+    if (nkeys == 0) {
+        return WS_RESULT_ERROR;
+    }
+
+    /* recorded under the first secret's, whichever matched */
+    ngx_memcpy(hold->key, keys, NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
 
     ngx_memcpy(&hash, hold->key, sizeof(ngx_rbtree_key_t));
     size = offsetof(ngx_rbtree_node_t, color)
@@ -1443,7 +1481,12 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
 
     ngx_http_webhook_signature_replay_expire(zone, 2);
 
-    rn = ngx_http_webhook_signature_replay_lookup(zone, hold->key);
+    rn = NULL;
+
+    for (i = 0; i < nkeys && rn == NULL; i++) {
+        rn = ngx_http_webhook_signature_replay_lookup(zone,
+                               keys + i * NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
+    }
 
     if (rn != NULL) {
         result = (rn->state == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE)
@@ -1780,6 +1823,32 @@ ngx_http_webhook_signature_replay_header_filter(ngx_http_request_t *r)
     }
 
     return ngx_http_webhook_signature_next_header_filter(r);
+}
+
+
+/* whether the request holds a record in the zone rp records in */
+
+static ngx_flag_t
+ngx_http_webhook_signature_replay_held(ngx_http_request_t *r,
+    ngx_http_webhook_signature_replay_t *rp)
+{
+    ngx_pool_cleanup_t                        *cln;
+    ngx_http_webhook_signature_replay_hold_t  *hold;
+
+    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler != ngx_http_webhook_signature_replay_cleanup) {
+            continue;
+        }
+
+        hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(
+                   cln->data);
+
+        if (hold->zone == rp->shm_zone->data) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -3045,12 +3114,19 @@ ngx_http_webhook_signature_replay_merge(ngx_conf_t *cf,
         return (char *) NGX_CONF_ERROR;
     }
 
-    if (zone->ttl != NGX_CONF_UNSET_MSEC) {
-        conf->replay_lifetime = zone->ttl;
+    /*
+     * 2 x tolerance, and the second a timestamp is rounded to: any copy the
+     * tolerance accepts arrives within it, so ttl= may lengthen it only
+     */
 
-    } else {
-        /* 2 x tolerance, and the second a timestamp is rounded to */
+    conf->replay_lifetime = 0;
+
+    if (conf->tolerance_ms != WS_TOLERANCE_OFF) {
         conf->replay_lifetime = (ngx_msec_t) (2 * conf->tolerance_ms + 1000);
+    }
+
+    if (zone->ttl != NGX_CONF_UNSET_MSEC) {
+        conf->replay_lifetime = ngx_max(conf->replay_lifetime, zone->ttl);
     }
 
     for (i = 0; i < zone->nlifetimes; i++) {

@@ -137,8 +137,10 @@ struct ws_check_s {
     std::string              body_timestamp;       // Linear's, as sent
     unsigned long long       body_bytes = 0;
     std::size_t              key_index = 0;
-    // what was verified, for replay records (ws_check_replay_key())
-    Bytes                    replay_key;
+    // what was verified, for replay records (ws_check_replay_keys()): a
+    // digest of each secret's MAC, or one of the message a public key or
+    // a kept message verified
+    std::vector<Bytes>       replay_keys;
 
     explicit ws_check_s(const Scheme *s) : configured(s) {}
 
@@ -357,12 +359,12 @@ bool ws_check_s::matches(const Key &key, std::string_view signed_message,
     return match;
 }
 
-// The replay key: a digest of the first secret's MAC (or of the message a
-// public key verified), so neither which secret nor which of several
-// signatures matched, nor how a signature was written, changes it.
+// A replay key: a digest of a secret's MAC over what was verified (or of
+// the message a public key verified), so neither which secret nor which of
+// several signatures matched, nor how a signature was written, changes it.
 void ws_check_s::remember(std::string_view verified)
 {
-    replay_key = webhook::sha256(verified);
+    replay_keys.push_back(webhook::sha256(verified));
 }
 
 bool ws_check_s::twilio_matches(const Key &key,
@@ -431,36 +433,43 @@ ws_result_e ws_check_s::judge_twilio()
         }
     }
 
+    // the variant that verified is the string the sender signed, however
+    // the copy spells its URL: the replay keys are MACs over that one
+    std::size_t verified = signed_messages.size();
     for (std::size_t i = 0; i < keys.size(); i++) {
-        bool match = false;
-        for (const std::string &signed_message : signed_messages) {
-            match = twilio_matches(*keys[i], signed_message) || match;
-        }
-        if (match && body_bound && key_index == 0) {
-            key_index = i + 1;
+        for (std::size_t j = 0; j < signed_messages.size(); j++) {
+            if (twilio_matches(*keys[i], signed_messages[j]) && body_bound
+                && key_index == 0)
+            {
+                key_index = i + 1;
+                verified = j;
+            }
         }
     }
 
-    if (key_index != 0) {
+    if (key_index == 0) {
+        return WS_RESULT_MISMATCH;
+    }
+    for (const Key *key : keys) {
         Hmac mac;
-        Bytes first;
-        if (!mac.init(keys[0]->hmac())
-            || !mac.update(signed_messages[0].data(),
-                           signed_messages[0].size())
-            || !mac.finish(first))
+        Bytes computed;
+        if (!mac.init(key->hmac())
+            || !mac.update(signed_messages[verified].data(),
+                           signed_messages[verified].size())
+            || !mac.finish(computed))
         {
             return WS_RESULT_ERROR;
         }
-        remember(first.view());
+        remember(computed.view());
     }
-    return key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
+    return WS_RESULT_OK;
 }
 
 // The verdict, once the whole message went in.
 ws_result_e ws_check_s::judge()
 {
     key_index = 0;
-    replay_key.size = 0;
+    replay_keys.clear();
 
     if (kept_too_long) {
         return WS_RESULT_MISMATCH;
@@ -487,9 +496,7 @@ ws_result_e ws_check_s::judge()
                 return WS_RESULT_ERROR;
             }
             record(i, matches(*keys[i], {}, &computed));
-            if (i == 0) {
-                remember(computed.view());
-            }
+            remember(computed.view());
         }
 
     } else if (digesting) {
@@ -882,37 +889,50 @@ size_t ws_check_key_index(const ws_check_t *check)
     return check->key_index;
 }
 
-int ws_check_replay_key(const ws_check_t *check, unsigned char out[32])
+size_t ws_check_replay_keys(const ws_check_t *check, unsigned char *out,
+    size_t max)
 {
-    if (check->key_index == 0 || check->replay_key.size != 32) {
+    if (check->key_index == 0) {
         return 0;
     }
-    std::memcpy(out, check->replay_key.data.data(), 32);
-    return 1;
+    std::size_t n = std::min(max, check->replay_keys.size());
+    for (std::size_t i = 0; i < n; i++) {
+        if (check->replay_keys[i].size != 32) {
+            return 0;
+        }
+        std::memcpy(out + 32 * i, check->replay_keys[i].data.data(), 32);
+    }
+    return n;
 }
 
-int ws_check_delivery_key(const ws_check_t *check, unsigned char out[32])
+size_t ws_check_delivery_keys(const ws_check_t *check, unsigned char *out,
+    size_t max)
 {
     std::string_view id = check->parsed.delivery_id;
     if (check->key_index == 0 || id.empty()) {
         return 0;
     }
-    // "id", the scheme and the id, NUL-separated: never a MAC's digest
+    // each secret's MAC of "id", the scheme and the id, NUL-separated
+    // (never a signed message, which ends with a body), then its digest
     std::string_view name = check->resolve_scheme().name;
-    webhook::Hash hash;
-    Bytes digest;
-    if (!hash.init(HashAlgorithm::Sha256)
-        || !hash.update("id", 3)
-        || !hash.update(name.data(), name.size())
-        || !hash.update("", 1)
-        || !hash.update(id.data(), id.size())
-        || !hash.finish(digest)
-        || digest.size != 32)
-    {
-        return 0;
+    std::size_t n = std::min(max, check->keys.size());
+    for (std::size_t i = 0; i < n; i++) {
+        Hmac mac;
+        Bytes computed;
+        if (!webhook::is_hmac(check->keys[i]->algorithm())
+            || !mac.init(check->keys[i]->hmac())
+            || !mac.update("id", 3)
+            || !mac.update(name.data(), name.size())
+            || !mac.update("", 1)
+            || !mac.update(id.data(), id.size())
+            || !mac.finish(computed))
+        {
+            return 0;
+        }
+        std::memcpy(out + 32 * i, webhook::sha256(computed.view()).data.data(),
+                    32);
     }
-    std::memcpy(out, digest.data.data(), 32);
-    return 1;
+    return n;
 }
 
 ws_bytes_t ws_check_delivery_id(const ws_check_t *check)

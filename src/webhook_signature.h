@@ -224,20 +224,28 @@ int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
     char out[64]);
 
 /*
- * After WS_RESULT_OK: 32 bytes naming what was verified, for replay
- * records: SHA-256 of the MAC the first secret computes over the signed
- * message (of the message itself for public-key schemes), so that neither
- * which secret or signature matched nor how a signature is written makes
- * a copy new.  0 if not verified, or the scheme signs no message (gitlab).
+ * After WS_RESULT_OK: keys naming what was verified, for replay records,
+ * 32 bytes each into out, at most max; returns how many (0 if not
+ * verified, or the scheme signs no message: gitlab).  The i-th is SHA-256
+ * of the MAC the i-th secret computes over the signed message, in the
+ * order the secrets were given (one key in all, of the message itself, for
+ * public-key schemes and messages verified whole), so that neither which
+ * secret or signature matched nor how a signature or (Twilio) the URL is
+ * written makes a copy new; a copy recorded under an old secret's key is
+ * found by that key while the old secret is still configured.
  */
-int ws_check_replay_key(const ws_check_t *check, unsigned char out[32]);
+size_t ws_check_replay_keys(const ws_check_t *check, unsigned char *out,
+    size_t max);
 
 /*
- * After WS_RESULT_OK, for a scheme that signs a delivery id: 32 bytes
- * naming that id (SHA-256 of "id", the scheme name and the id), for replay
- * records kept per event rather than per signature.  0 otherwise.
+ * After WS_RESULT_OK, for a scheme that signs a delivery id: keys naming
+ * that id, for replay records kept per event rather than per signature, as
+ * ws_check_replay_keys() gives them: the i-th is SHA-256 of the i-th
+ * secret's MAC of "id", the scheme name and the id, so that two senders
+ * (two secrets) never share an id.  0 otherwise.
  */
-int ws_check_delivery_key(const ws_check_t *check, unsigned char out[32]);
+size_t ws_check_delivery_keys(const ws_check_t *check, unsigned char *out,
+    size_t max);
 
 /* The signed delivery id as sent (standard_webhooks, svix, twitch); empty
  * for other schemes or before the headers parsed. */
