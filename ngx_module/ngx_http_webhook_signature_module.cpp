@@ -351,6 +351,8 @@ static ngx_int_t ngx_http_webhook_signature_replay_header_filter(
 static ngx_int_t ngx_http_webhook_signature_replay_init(ngx_conf_t *cf);
 static char *ngx_http_webhook_signature_replay_zone(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static void ngx_http_webhook_signature_replay_carry(ngx_shm_zone_t *shm_zone,
+    ngx_http_webhook_signature_replay_zone_t *zone);
 static ngx_int_t ngx_http_webhook_signature_replay_init_zone(
     ngx_shm_zone_t *shm_zone, void *data);
 static char *ngx_http_webhook_signature_replay(ngx_conf_t *cf,
@@ -2955,7 +2957,119 @@ ngx_http_webhook_signature_replay_init_zone(ngx_shm_zone_t *shm_zone,
     /* a full zone is reported by the module, once a second */
     zone->shpool->log_nomem = 0;
 
+    ngx_http_webhook_signature_replay_carry(shm_zone, zone);
+
     return NGX_OK;
+}
+
+
+/*
+ * A reload that resizes a zone gets a new one (nginx reuses a zone only at
+ * the same size): the done records of the previous cycle's zone, still
+ * mapped while this one is initialized, are copied into it, oldest first,
+ * as many as fit.  Pending ones are not: their requests resolve the old
+ * zone, and a copy of one would stay pending here.
+ */
+
+static void
+ngx_http_webhook_signature_replay_carry(ngx_shm_zone_t *shm_zone,
+    ngx_http_webhook_signature_replay_zone_t *zone)
+{
+    size_t                                     size;
+    ngx_flag_t                                 fit;
+    ngx_uint_t                                 i, q, carried;
+    ngx_queue_t                               *e, *queue;
+    ngx_list_part_t                           *part;
+    ngx_shm_zone_t                            *old;
+    ngx_rbtree_node_t                         *node;
+    ngx_http_webhook_signature_replay_zone_t  *ozone;
+    ngx_http_webhook_signature_replay_node_t  *rn, *orn;
+
+    ozone = NULL;
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    old = static_cast<ngx_shm_zone_t *>(part->elts);
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+
+            part = part->next;
+            old = static_cast<ngx_shm_zone_t *>(part->elts);
+            i = 0;
+        }
+
+        if (old[i].tag == shm_zone->tag && old[i].data != NULL
+            && old[i].shm.name.len == shm_zone->shm.name.len
+            && ngx_strncmp(old[i].shm.name.data, shm_zone->shm.name.data,
+                           shm_zone->shm.name.len) == 0)
+        {
+            ozone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+                        old[i].data);
+            break;
+        }
+    }
+
+    if (ozone->sh == NULL) {
+        return;
+    }
+
+    size = offsetof(ngx_rbtree_node_t, color)
+           + sizeof(ngx_http_webhook_signature_replay_node_t);
+    carried = 0;
+    fit = 1;
+
+    ngx_shmtx_lock(&ozone->shpool->mutex);
+
+    for (q = 0; q < NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES; q++) {
+        queue = &ozone->sh->queues[q];
+
+        for (e = ngx_queue_last(queue);
+             e != ngx_queue_sentinel(queue);
+             e = ngx_queue_prev(e))
+        {
+            orn = ngx_queue_data(e, ngx_http_webhook_signature_replay_node_t,
+                                 queue);
+
+            if (orn->state != NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE
+                || (ngx_msec_int_t) (orn->expire - ngx_current_msec) <= 0)
+            {
+                continue;
+            }
+
+            node = static_cast<ngx_rbtree_node_t *>(
+                       ngx_slab_alloc_locked(zone->shpool, size));
+            if (node == NULL) {
+                fit = 0;
+                goto full;
+            }
+
+            ngx_memcpy(&node->key, orn->key, sizeof(ngx_rbtree_key_t));
+            rn = reinterpret_cast<ngx_http_webhook_signature_replay_node_t *>(
+                     &node->color);
+            rn->state = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE;
+            rn->serial = ++zone->sh->serial;
+            rn->expire = orn->expire;
+            ngx_memcpy(rn->key, orn->key,
+                       NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
+
+            ngx_rbtree_insert(&zone->sh->rbtree, node);
+            ngx_queue_insert_head(&zone->sh->queues[q], &rn->queue);
+            zone->sh->done++;
+            carried++;
+        }
+    }
+
+full:
+
+    ngx_shmtx_unlock(&ozone->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "webhook_signature_replay_zone \"%V\": %ui records "
+                  "carried over from the zone of another size%s",
+                  &zone->name, carried, fit ? "" : ", the rest did not fit");
 }
 
 

@@ -7,8 +7,9 @@
 # senders sharing a zone with key=id (one's ids never refuse the other's
 # messages), Twilio URLs spelt another way (the key is the URL the sender
 # signed), a verified request redirected into a location with a replay
-# zone (try_files, error_page: looked up there), and ttl= shorter than
-# twice the tolerance (records live at least that long).
+# zone (try_files, error_page: looked up there), ttl= shorter than twice
+# the tolerance (records live at least that long), and a reload that
+# resizes a zone (its delivered records are carried over).
 
 use strict;
 use warnings;
@@ -23,7 +24,7 @@ my $W2 = 'whsec_' . encode_base64('standard-sender-two-key-02', '');
 my $TW = 'twilio-replay-token-Cc3';
 
 my $CONF = <<'EOF';
-    webhook_signature_replay_zone wh:1m;
+    webhook_signature_replay_zone wh:%%WH_SIZE%%;
     webhook_signature_replay_zone tw:1m ttl=1h;
     webhook_signature_replay_zone short:1m ttl=1s;
 
@@ -88,7 +89,7 @@ sub secrets {
     join "\n", map { "            webhook_signature_secret \"$_\";" } @_;
 }
 
-my %VARS = (A => $A, W1 => $W1, W2 => $W2, TW => $TW);
+my %VARS = (A => $A, W1 => $W1, W2 => $W2, TW => $TW, WH_SIZE => '1m');
 my $h = Harness->new;
 $h->run($CONF, vars => { %VARS, NOVU_SECRETS => secrets($A) });
 
@@ -213,6 +214,23 @@ sub standard_copy {
     $c->is(outcome(send_copy($m, '/ttl')), '401 0',
            'after ttl=1s, within the 3 s tolerance: still refused');
     $c->done('ttl= shorter than twice the tolerance does not shorten it');
+}
+
+# ---------------------------------------------------------------- resize
+
+{
+    my $m = novu_copy($B);
+    my $c = checks();
+    $c->is(outcome(send_copy($m, '/novu')), '200 1', 'first copy');
+    $c->ok($h->reload($CONF, vars => { %VARS, WH_SIZE => '2m',
+                                       NOVU_SECRETS => secrets($B) }),
+           'reload: the zone resized from 1m to 2m');
+    $c->is(outcome(send_copy($m, '/novu')), '401 0',
+           'a copy of a message delivered before is still refused');
+    my @l = $h->error_lines(qr/"wh": \d+ records carried over/);
+    $c->like($l[0] // '', qr/\[notice\].*"wh": [1-9]\d* records carried/,
+             'logged at notice');
+    $c->done('a reload that resizes a zone keeps its delivered records');
 }
 
 $h->finish;
