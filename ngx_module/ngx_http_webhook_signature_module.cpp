@@ -3091,6 +3091,13 @@ ngx_http_webhook_signature_replay(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = static_cast<ngx_str_t *>(cf->args->elts);
 
+    /* off: not recorded here, whatever an enclosing level records */
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        wlcf->replay = NULL;
+        return NGX_CONF_OK;
+    }
+
     rp = static_cast<ngx_http_webhook_signature_replay_t *>(
              ngx_pcalloc(cf->pool,
                          sizeof(ngx_http_webhook_signature_replay_t)));

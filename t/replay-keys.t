@@ -75,6 +75,18 @@ my $CONF = <<'EOF';
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        location /nested {
+            webhook_signature novu;
+            webhook_signature_secret "%%A%%";
+            webhook_signature_replay wh;
+            proxy_pass http://%%UPSTREAM%%;
+
+            location /nested/off {
+                webhook_signature_replay off;
+                proxy_pass http://%%UPSTREAM%%;
+            }
+        }
+
         location /ttl {
             webhook_signature novu;
             webhook_signature_secret "%%A%%";
@@ -214,6 +226,18 @@ sub standard_copy {
     $c->is(outcome(send_copy($m, '/ttl')), '401 0',
            'after ttl=1s, within the 3 s tolerance: still refused');
     $c->done('ttl= shorter than twice the tolerance does not shorten it');
+}
+
+# ---------------------------------------------------------------- off
+
+{
+    my $m = novu_copy($A);
+    my $c = checks();
+    $c->is(outcome(send_copy($m, '/nested/off')), '200 1', 'off: first');
+    $c->is(outcome(send_copy($m, '/nested/off')), '200 1', 'off: a copy');
+    $c->is(outcome(send_copy($m, '/nested')), '200 1', 'enclosing: first');
+    $c->is(outcome(send_copy($m, '/nested')), '401 0', 'enclosing: a copy');
+    $c->done('webhook_signature_replay off cancels an enclosing level\'s');
 }
 
 # ---------------------------------------------------------------- resize
