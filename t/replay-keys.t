@@ -9,7 +9,8 @@
 # signed), a verified request redirected into a location with a replay
 # zone (try_files, error_page: looked up there), ttl= shorter than twice
 # the tolerance (records live at least that long), and a reload that
-# resizes a zone (its delivered records are carried over).
+# resizes a zone (its delivered records are carried over), and
+# webhook_signature_replay off below a level that records.
 
 use strict;
 use warnings;

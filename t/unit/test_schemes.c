@@ -337,6 +337,43 @@ static void test_replay_key(void **state)
 }
 
 
+/* The replay keys of one Novu request signed with SECRET, judged with
+ * secrets; how many there are. */
+static size_t replay_keys_with(const ws_bytes_t *secrets, size_t n,
+    unsigned char *keys)
+{
+    ws_check_t *check = ws_check_create(ws_scheme_get(WS_SCHEME_NOVU));
+    size_t count = 0;
+
+    ws_check_add_header(check, ws_s("Novu-Signature"),
+                        ws_s("t=" TS ",v1=" SIG_A1));
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin(check, secrets, n), WS_RESULT_OK);
+    assert_result(ws_check_update(check, BODY_A1, strlen(BODY_A1)),
+                  WS_RESULT_OK);
+    if (ws_check_finish(check) == WS_RESULT_OK) {
+        count = ws_check_replay_keys(check, keys, 4);
+    }
+    ws_check_destroy(check);
+    return count;
+}
+
+/* One key per secret, the i-th the i-th secret's alone: after a rotation
+ * puts a new secret first, the old secret's key is still among them. */
+static void test_replay_keys_per_secret(void **state)
+{
+    ws_bytes_t old_only[1] = { ws_s(SECRET) };
+    ws_bytes_t rotated[2] = { ws_s("new-secret"), ws_s(SECRET) };
+    unsigned char a[4 * 32], b[4 * 32];
+
+    (void) state;
+
+    assert_int_equal(replay_keys_with(old_only, 1, a), 1);
+    assert_int_equal(replay_keys_with(rotated, 2, b), 2);
+    assert_memory_equal(a, b + 32, 32);
+    assert_memory_not_equal(a, b, 32);
+}
+
 /* A public-key check that fails, or a key that does not decode, leaves
  * nothing on OpenSSL's error queue: nginx's TLS code would log what it
  * finds there as a "stale global SSL error" [alert] (seen on Debian 13). */
@@ -391,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_key_decoding),
         cmocka_unit_test(test_huge_seconds_timestamp),
         cmocka_unit_test(test_replay_key),
+        cmocka_unit_test(test_replay_keys_per_secret),
         cmocka_unit_test(test_openssl_errors_cleared),
     };
 
