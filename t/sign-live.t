@@ -5,7 +5,9 @@
 # preset: the headers (and, for URL-bound presets, the URL) it prints for a
 # body pass the module and the exact bytes reach the upstream; the same
 # headers with one body byte changed (GitLab: another token) are rejected
-# and reach nothing.
+# and reach nothing.  Every preset but gitlab records in a replay zone
+# (ttl= for those without a timestamp): the same request again is a
+# replay, refused, and reaches nothing.
 
 use strict;
 use warnings;
@@ -68,11 +70,15 @@ for my $preset (@PRESETS) {
                 . qq( "$PUBLIC\$request_uri";\n) if $URL_BOUND{$preset};
     $locations .= "            webhook_signature_hmac $HMAC;\n"
         if $preset eq 'hmac';
+    $locations .= "            webhook_signature_replay every;\n"
+        unless $preset eq 'gitlab';
     $locations .= "            proxy_pass http://%%UPSTREAM%%;\n"
                 . "        }\n";
 }
 
 $h->run($h->expand(<<'EOF', vars => { LOCATIONS => $locations }));
+    webhook_signature_replay_zone every:1m ttl=1h;
+
     server {
         listen 127.0.0.1:%%PORT%%;
 
@@ -129,6 +135,19 @@ for my $preset (@PRESETS) {
                           headers => $headers, host => 'api.example.com');
     $h->passed_ok($res, $body, "$preset: signed by webhook-sign: 200,"
                                . ' the exact body upstream');
+
+    unless ($preset eq 'gitlab') {
+        my $copy = $h->request(uri => $uri, no_tid => 1, body => $body,
+                               headers => $headers, host => 'api.example.com');
+        my $c = $h->checks;
+        $c->is($copy->{status}, 401, 'status 401');
+        $c->is(scalar $h->upstream_for($res), 1, 'only the first upstream');
+        $c->is(scalar(() = $h->error_lines(
+                   qr/check failed: replay \(scheme: \Q$preset\E\)/)), 1,
+               'logged as a replay');
+        $c->done("$preset: the same request again is a replay: 401,"
+                 . ' never upstream', $copy->{raw} // '');
+    }
 
     my @forged = @$headers;
     my $forged_body = $body;
