@@ -45,7 +45,7 @@ my %SECRET = (
 );
 my %ENV_FOR_NGINX = (NOTIFYKIT_WEBHOOK_SECRET => $SECRET{'notifykit.key'});
 my @SNIPPETS = qw(novu-bridge.conf notifykit.conf rotation.conf per-tenant.conf
-                  report-only.conf novu-inbox.conf);
+                  report-only.conf novu-inbox.conf replay-metrics.conf);
 my $BODY = qq({"workflowId":"welcome","stepId":"email",\n)
          . qq("payload":{"name":"Ada"}});
 
@@ -98,6 +98,8 @@ sub localize {
     $text =~ s{listen 443 ssl}
               {'listen 127.0.0.1:' . $h->port('PORT_TLS') . ' ssl'}ge;
     $text =~ s{listen 80;}{'listen 127.0.0.1:' . $h->port('PORT_HTTP') . ';'}ge;
+    $text =~ s{listen 127\.0\.0\.1:9113;}
+              {'listen 127.0.0.1:' . $h->port('PORT_METRICS') . ';'}ge;
     $text =~ s{server 127\.0\.0\.1:\d+;}{server 127.0.0.1:$up;}g;
     # Temp files of request bodies inside the prefix, not /var/lib/nginx.
     my $temp = $h->expand(<<'EOF');
@@ -141,7 +143,8 @@ sub nginx_t_ok {
 }
 
 # curl over TLS (or plain HTTP) to the example; headers from webhook-sign.
-#   scheme, key => signs body_file with that secret; send => other bytes
+#   scheme, key => signs body_file with that secret; send => other bytes;
+#   headers => ['Name: value', ...] sent as they are
 sub call {
     my ($h, %a) = @_;
     my $p = $h->prefix;
@@ -158,6 +161,7 @@ sub call {
         # The values are digits and hex: no quote inside the quotes.
         push @cmd, map { ('-H', $_) } $headers =~ /-H '([^']*)'/g;
     }
+    push @cmd, map { ('-H', $_) } @{$a{headers} || []};
     $h->write_file('body.json', $a{send}) if defined $a{send};
     push @cmd, '-H', 'Content-Type: application/json',
                '--data-binary', "\@$p/body.json"
@@ -352,6 +356,39 @@ live('report-only.conf', sub {
                split /^/m, $h->file('logs/webhook-report.log');
     is(scalar @warn, 2,
        'report-only: each failure is a [warn] line in the error log');
+});
+
+live('replay-metrics.conf', sub {
+    my ($h) = @_;
+    my %to = (host => 'hooks.example.com');
+    my $p = $h->prefix;
+    $h->write_file('body.json', $BODY);
+    my ($rc, $out, $err) = run_cmd($SIGN, '--scheme', 'novu', '--secret-file',
+                                   "$p/secrets/novu.key", '--body-file',
+                                   "$p/body.json");
+    die "webhook-sign: $err" if $rc;
+    my @signed = $out =~ /-H '([^']*)'/g;
+    my $u = uri('/api/novu');
+    passed(call($h, %to, uri => $u, headers => \@signed), $BODY,
+           'replay-metrics: a signed request');
+    my $copy = call($h, %to, uri => $u, headers => \@signed);
+    my $c = checks();
+    $c->is($copy->{status}, 401, '401');
+    $c->is(scalar(grep { $_->{uri} eq $u } $h->upstream_requests), 1,
+           'the first copy only reached the upstream');
+    $c->done('replay-metrics: the same request again is refused',
+             $copy->{head} . $copy->{body});
+    my $m = $h->request(port => 'PORT_METRICS', uri => '/metrics',
+                        no_tid => 1)->{body};
+    $c = checks();
+    $c->like($m, qr/^nginx_webhook_signature_requests_total\{zone=
+                    "hooks\.example\.com",scheme="novu",result="replay",
+                    mode="enforce"\}\ 1$/mx, 'one replay counted');
+    $c->like($m, qr/^nginx_webhook_signature_replay_entries\{replay_zone=
+                    "webhooks",state="done"\}\ 1$/mx, 'one record done');
+    $c->like($m, qr/^nginx_webhook_signature_replay_zone_bytes\{replay_zone=
+                    "webhooks",type="max"\}\ 8388608$/mx, 'the zone is 8m');
+    $c->done('replay-metrics: /metrics counts it', $m);
 });
 
 # ---------------------------------------------------- examples/presets live
