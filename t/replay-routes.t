@@ -567,16 +567,11 @@ for my $proto ('http/1.1', 'h2') {
 
 # A request verified in a location without webhook_signature_replay and
 # then taken (error_page, try_files, X-Accel-Redirect, post_action) into a
-# location with it must be recorded there, and a replay refused there, as
-# if it had been checked there: the application behind that location is
-# protected.  A hole: the verdict stands across the redirect and only the
-# location where the check ran records (ngx_http_webhook_signature_verdict
-# returns NGX_DECLINED for a verified request without looking at the
-# location's replay zone), so every replay reaches that upstream.
-TODO: {
-    local $TODO = 'a request verified in a location without'
-                . ' webhook_signature_replay is not recorded where it is'
-                . ' redirected into one with it';
+# location with it is recorded there, and a replay refused there, as if it
+# had been checked there: the application behind that location is
+# protected.  (The verdict stands across the redirect; the location's zone
+# records a verified request that holds no record in it yet.)
+{
     for my $proto ('http/1.1', 'h2') {
         for my $uri (sort keys %INTO) {
             my $want = $INTO{$uri};
