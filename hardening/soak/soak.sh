@@ -35,8 +35,8 @@ RELOADS=10
 # tolerance would keep it two hours).  The 5,000 or so new valid messages a
 # second of a 2-core machine keep some 15,000 records live, a quarter of
 # what 8m holds at most (8m / 128 bytes = 65,536), while a soak of
-# 1,000,000 requests makes about 480,000: the zone fills seven times over,
-# which works only if expired records make room.  Copies follow their
+# 1,000,000 requests makes well over 400,000: the zone fills six times over
+# and more, which works only if expired records make room.  Copies follow their
 # message by at most a few hundred requests, well within SOAK_TTL.
 SOAK_ZONE_MB=8
 SOAK_TTL=3
