@@ -12,7 +12,7 @@
 #   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
 #   ./build.sh bench replay [SIZE ...]  records a replay zone holds (32k, 1m)
 #   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
-#   ./build.sh soak     >= 1,000,000 mixed requests and reloads under load
+#   ./build.sh soak     >= 1,000,000 mixed requests and replays, reloads under load
 #
 # SANITIZE=1 ./build.sh test  runs the integration tests against the module
 # built with ASan+UBSan; VALGRIND=1 ./build.sh test runs nginx under valgrind.

@@ -5,15 +5,20 @@
 #
 #   hardening/soak/soak.sh <module.so>
 #
-# 1. Soak: the system nginx with the module (one worker) in front of a second
-#    nginx that answers 200 and logs what reached it.  Rounds of wrk
-#    (HTTP/1.1 keep-alive, a Lua mix of pre-signed requests) and, at the same
-#    time, h2load (HTTP/2) send valid, forged, stale, malformed and unsigned
-#    requests, small and large (temp-file) bodies, until SOAK_REQUESTS
-#    (default 1,000,000) were handled, within SOAK_MAX_SECONDS (default 900).
-#    Requests are re-signed every round, so timestamps stay fresh.
+# 1. Soak: the system nginx with the module (one worker) and a replay zone in
+#    front of a second nginx that answers 200 and logs what reached it.
+#    Rounds of wrk (HTTP/1.1 keep-alive, each round a pool of
+#    SOAK_ROUND_REQUESTS pre-signed requests sent once, in order) and, at the
+#    same time, h2load (HTTP/2) send valid, forged, stale, malformed and
+#    unsigned requests, small and large (temp-file) bodies, and copies of
+#    valid messages (sequential and concurrent), until SOAK_REQUESTS (default
+#    1,000,000) were handled, within SOAK_MAX_SECONDS (default 900).
+#    Requests are signed for each round, so timestamps stay fresh; every
+#    valid message is new.
 # 2. Reload under load: wrk (HTTP/1.1, Connection: close) for RELOAD_SECONDS
-#    while the front nginx is reloaded ten times (nginx -s reload).
+#    while the front nginx, with a replay zone too, is reloaded ten times
+#    (nginx -s reload); a probe message delivered before the first reload is
+#    sent again after the last.
 # judge.pl then checks every figure and prints it; any failed check fails.
 set -euo pipefail
 
@@ -22,9 +27,22 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SO=${1:-}
 TARGET=${SOAK_REQUESTS:-1000000}
 MAX_SECONDS=${SOAK_MAX_SECONDS:-900}
-ROUND_SECONDS=${SOAK_ROUND_SECONDS:-20}
+ROUND_REQUESTS=${SOAK_ROUND_REQUESTS:-100000}
 RELOAD_SECONDS=${RELOAD_SECONDS:-30}
+RELOAD_REQUESTS=150000          # the reload's pool, cycled if it runs out
 RELOADS=10
+# The soak's replay zone: a record lives SOAK_TTL seconds (ttl=; the 1h
+# tolerance would keep it two hours).  The 5,000 or so new valid messages a
+# second of a 2-core machine keep some 15,000 records live, a quarter of
+# what 8m holds at most (8m / 128 bytes = 65,536), while a soak of
+# 1,000,000 requests makes well over 400,000: the zone fills six times over
+# and more, which works only if expired records make room.  Copies follow their
+# message by at most a few hundred requests, well within SOAK_TTL.
+SOAK_ZONE_MB=8
+SOAK_TTL=3
+# The reload's zone keeps every record of the phase (two hours): 150,000
+# requests hold about 80,000 valid messages, 16m at most 131,072 records.
+RELOAD_ZONE_MB=16
 NGINX=/usr/sbin/nginx
 WORK=$ROOT/build/soak
 
@@ -109,7 +127,7 @@ upstream_conf() {
     cat <<CONF
 http {
     client_body_temp_path $dir/client_body_temp;
-    log_format up '\$arg_kind \$request_length';
+    log_format up '\$arg_kind \$arg_id \$request_length \$http_novu_signature \$http_x_webhook_signature';
     server {
         listen 127.0.0.1:$port backlog=4096;
         keepalive_requests 100000;
@@ -126,16 +144,18 @@ http {
 CONF
 }
 
+# front_conf <dir> <port> <h2port> <status port> <upstream port> <replay zone>
 front_conf() {
-    local dir=$1 port=$2 h2port=$3 status_port=$4 up_port=$5
+    local dir=$1 port=$2 h2port=$3 status_port=$4 up_port=$5 zone=$6
     echo "load_module $SO;"
     common_conf "$dir"
     cat <<CONF
 http {
     client_body_temp_path $dir/client_body_temp;
     proxy_temp_path $dir/proxy_temp;
-    log_format front '\$arg_kind \$status \$webhook_signature_result \$upstream_addr \$server_protocol';
+    log_format front '\$arg_kind \$arg_id \$status \$webhook_signature_result \$upstream_addr \$server_protocol \$pid \$msec';
     access_log off;
+    webhook_signature_replay_zone $zone;
 
     upstream app {
         server 127.0.0.1:$up_port;
@@ -156,6 +176,9 @@ http {
             # Failures are counted from the access log; logging each of
             # several hundred thousand at [error] would only fill the disk.
             webhook_signature_log_level info;
+            # Copies of a message delivered are refused (401), copies of
+            # one in flight too (429), neither forwarded.
+            webhook_signature_replay    ${zone%%:*} key=mac;
 
             client_body_buffer_size 16k;      # larger bodies go to temp files
             client_max_body_size    1m;
@@ -166,6 +189,7 @@ http {
             proxy_set_header Connection "";
             proxy_pass http://app;
         }
+        location = /soak-idle { return 204; }   # mix.lua's, once its pool is sent
     }
     server {
         listen 127.0.0.1:$status_port;
@@ -187,42 +211,61 @@ rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
-# Every second: "<requests handled> <worker RSS KiB>", until the stop file.
+# "<VmRSS> <RssAnon> <RssShmem>" in KiB: all of the worker's resident
+# memory, its private part (what a leak grows) and the shared memory it
+# touched (the replay zone's pages, up to the zone's size).
+memory_kb() {
+    awk '/^(VmRSS|RssAnon|RssShmem):/ { v[$1] = $2 }
+         END { print v["VmRSS:"] + 0, v["RssAnon:"] + 0, v["RssShmem:"] + 0 }' \
+        "/proc/$1/status" 2>/dev/null || echo 0 0 0
+}
+
+# Every second: "<requests handled> <VmRSS> <RssAnon> <RssShmem>", until
+# the stop file.
 sample_rss() {
     local status_port=$1 worker=$2 out=$3 stop=$4
     while [ ! -e "$stop" ]; do
-        echo "$(handled "$status_port") $(rss_kb "$worker")" >>"$out"
+        echo "$(handled "$status_port") $(memory_kb "$worker")" >>"$out"
         sleep 1
     done
 }
 
-# h2load over every kind of a batch, in passes, until the stop file appears.
+# h2load over the runs of a batch until the stop file appears: every run
+# once, then again and again those of the other kinds (a valid message is
+# new in one run only: the copies are the run's own).
 h2_loop() {
     local batch=$1 port=$2 out=$3 stop=$4
-    local kind count body headers args
+    local kind id count clients streams body headers args query pass=0
     while [ ! -e "$stop" ]; do
-        while IFS=$'\t' read -r kind count body headers; do
+        pass=$((pass + 1))
+        while IFS=$'\t' read -r kind id count clients streams body headers; do
+            [ ! -e "$stop" ] || break
+            [ "$pass" -eq 1 ] || [ "$id" = - ] || continue
             args=()
             if [ -n "$headers" ]; then
                 while IFS= read -r h; do args+=(-H "$h"); done < <(tr '\t' '\n' <<<"$headers")
             fi
-            echo "H2RUN $kind"
-            h2load -n "$count" -c 2 -m 8 -d "$body" -H 'Content-Type: application/json' \
-                "${args[@]}" "http://127.0.0.1:$port/hook?kind=$kind" 2>&1 \
+            query="kind=$kind"
+            [ "$id" = - ] || query="$query&id=$id"
+            echo "H2RUN $kind $id $count"
+            h2load -n "$count" -c "$clients" -m "$streams" -d "$body" \
+                -H 'Content-Type: application/json' \
+                "${args[@]}" "http://127.0.0.1:$port/hook?$query" 2>&1 \
                 | grep -E '^(requests|status codes):' || echo "h2load failed"
         done < "$batch/h2/index"
     done >>"$out"
 }
 
-# Starts the upstream in <up> and the front nginx in <dir> on free ports;
-# sets the caller's port (HTTP/1.1), h2port, sport (stub_status) and master.
+# Starts the upstream in <up> and the front nginx in <dir>, with the replay
+# zone <zone>, on free ports; sets the caller's port (HTTP/1.1), h2port,
+# sport (stub_status) and master.
 start_front_and_upstream() {
-    local dir=$1 up=$2 uport
+    local dir=$1 up=$2 zone=$3 uport
     port=$(free_port); h2port=$(free_port); sport=$(free_port); uport=$(free_port)
 
     start_nginx "$up" "$(upstream_conf "$up" "$uport")"
     wait_port "$uport" "$STARTED"
-    start_nginx "$dir" "$(front_conf "$dir" "$port" "$h2port" "$sport" "$uport")"
+    start_nginx "$dir" "$(front_conf "$dir" "$port" "$h2port" "$sport" "$uport" "$zone")"
     master=$STARTED
     wait_port "$sport" "$master"
 }
@@ -230,27 +273,31 @@ start_front_and_upstream() {
 soak_phase() {
     local dir=$WORK/soak up=$WORK/upstream
     local port h2port sport master
-    start_front_and_upstream "$dir" "$up"
+    start_front_and_upstream "$dir" "$up" "soak:${SOAK_ZONE_MB}m ttl=${SOAK_TTL}s"
 
-    local workers start=$SECONDS round=0 n=0 fds_start
+    local workers start=$SECONDS round=0 n=0 fds_start left
     workers=$(children "$master")
     fds_start=$(fd_count "${workers%% *}")
     say "soak: front nginx $master (worker $workers), target $TARGET requests"
-    : >"$dir/wrk.out"; : >"$dir/h2.out"; : >"$dir/samples"
+    : >"$dir/wrk.out"; : >"$dir/h2.out"; : >"$dir/samples"; : >"$dir/plan"
+    echo "replay_zone $((SOAK_ZONE_MB * 1024 * 1024)) $SOAK_TTL" >"$dir/facts"
     rm -f "$WORK/sampled"
     sample_rss "$sport" "${workers%% *}" "$dir/samples" "$WORK/sampled" &
     local sampler=$!
 
     while [ "$n" -lt "$TARGET" ]; do
-        [ $((SECONDS - start)) -lt "$MAX_SECONDS" ] \
+        left=$((MAX_SECONDS - (SECONDS - start)))
+        [ "$left" -gt 0 ] \
             || die "only $n of $TARGET requests in ${MAX_SECONDS}s: raise SOAK_MAX_SECONDS on a slow machine"
         round=$((round + 1))
-        perl "$HERE/sign.pl" "$WORK/batch" keep-alive 2000
+        perl "$HERE/sign.pl" "$WORK/batch" soak "$ROUND_REQUESTS" "$WORK/ids"
+        cat "$WORK/batch/h1/plan" >>"$dir/plan"
         rm -f "$WORK/stop"
         h2_loop "$WORK/batch" "$h2port" "$dir/h2.out" "$WORK/stop" &
         local h2pid=$!
-        wrk -t 1 -c 16 -d "${ROUND_SECONDS}s" -s "$HERE/mix.lua" \
-            "http://127.0.0.1:$port/" -- "$WORK/batch" >>"$dir/wrk.out" 2>&1 \
+        # The pool once (mix.lua stops wrk then); -d only bounds the round.
+        wrk -t 1 -c 16 -d "${left}s" -s "$HERE/mix.lua" \
+            "http://127.0.0.1:$port/" -- "$WORK/batch" once >>"$dir/wrk.out" 2>&1 \
             || die "wrk failed (see $dir/wrk.out)"
         touch "$WORK/stop"
         wait "$h2pid"
@@ -260,12 +307,15 @@ soak_phase() {
     touch "$WORK/sampled"
     wait "$sampler"
 
-    # RSS after the first 100,000 requests (the first sample past them) and
-    # after the last ones, the load being over.
-    echo "workers_start $workers" >"$dir/facts"
+    # Memory at the start, after the first 100,000 requests (the first
+    # sample past them; a tenth of a smaller target) and after the last
+    # ones, the load being over.
+    local warm=$(( TARGET < 1000000 ? TARGET / 10 : 100000 ))
+    echo "workers_start $workers" >>"$dir/facts"
     echo "workers_end $(children "$master")" >>"$dir/facts"
-    echo "rss_first $(awk '$1 >= 100000 { print; exit }' "$dir/samples")" >>"$dir/facts"
-    echo "rss_last $(handled "$sport") $(rss_kb "${workers%% *}")" >>"$dir/facts"
+    echo "rss_start $(head -n 1 "$dir/samples")" >>"$dir/facts"
+    echo "rss_first $(awk -v warm="$warm" '$1 >= warm { print; exit }' "$dir/samples")" >>"$dir/facts"
+    echo "rss_last $(handled "$sport") $(memory_kb "${workers%% *}")" >>"$dir/facts"
     echo "seconds $((SECONDS - start))" >>"$dir/facts"
     # Once the clients are gone, the worker holds what it held at the start
     # plus at most the upstream keepalive pool (64), and no temp file is left.
@@ -287,28 +337,51 @@ wait_new_worker() {
     return 1
 }
 
+# The children of <master> not in the list <old>.
+new_children() {
+    local master=$1 old=" $2 " pid
+    for pid in $(children "$master"); do
+        [[ $old == *" $pid "* ]] || printf '%s ' "$pid"
+    done
+}
+
+# probe <batch> <port>: sends the batch's probe message, prints the status.
+probe() {
+    local batch=$1 port=$2
+    curl -s -o /dev/null -w '%{http_code}' -H @"$batch/probe.headers" \
+        --data-binary @"$batch/probe.body" "http://127.0.0.1:$port$(cat "$batch/probe.path")" \
+        || echo "curl-failed"
+}
+
 reload_phase() {
     local dir=$WORK/reload up=$WORK/reload-upstream
     local port h2port sport master
-    start_front_and_upstream "$dir" "$up"
+    start_front_and_upstream "$dir" "$up" "reload:${RELOAD_ZONE_MB}m"
 
-    perl "$HERE/sign.pl" "$WORK/batch" close 10
+    perl "$HERE/sign.pl" "$WORK/batch" reload "$RELOAD_REQUESTS" "$WORK/ids"
     say "reload under load: wrk for ${RELOAD_SECONDS}s, $RELOADS reloads"
     wrk -t 1 -c 8 -d "${RELOAD_SECONDS}s" -s "$HERE/mix.lua" \
-        "http://127.0.0.1:$port/" -- "$WORK/batch" >"$dir/wrk.out" 2>&1 &
-    local wrkpid=$! old generations=0
+        "http://127.0.0.1:$port/" -- "$WORK/batch" cycle >"$dir/wrk.out" 2>&1 &
+    local wrkpid=$! old generations=0 first g
     sleep 2
-    for _ in $(seq "$RELOADS"); do
+    # Which worker generation each worker is (the front log names the
+    # worker that answered), and the probe: delivered now, sent again once
+    # the last reload is done; the zone, kept across reloads, refuses it.
+    echo "generation 0 $(children "$master")" >"$dir/facts"
+    first=$(probe "$WORK/batch" "$port")
+    for g in $(seq "$RELOADS"); do
         old=$(children "$master")
         "$NGINX" -p "$dir/" -c nginx.conf -e "$dir/error.log" -s reload 2>>"$dir/stderr.log"
         # A reload took effect once the master has a worker it did not have.
         if wait_new_worker "$master" "$old"; then
             generations=$((generations + 1))
+            echo "generation $g $(new_children "$master" "$old")" >>"$dir/facts"
         fi
         sleep $(( (RELOAD_SECONDS - 4) / RELOADS ))
     done
+    echo "probe $first $(probe "$WORK/batch" "$port")" >>"$dir/facts"
     wait "$wrkpid" || die "wrk failed during reloads (see $dir/wrk.out)"
-    echo "reloads $RELOADS $generations" >"$dir/facts"
+    echo "reloads $RELOADS $generations" >>"$dir/facts"
     stop_all
 }
 
