@@ -44,7 +44,7 @@ typedef struct {
 /*
  * The n-th (0-based) replay zone of the running configuration, in the
  * order they were declared: NGX_OK, or NGX_DONE past the last.  Expired
- * records are dropped first, so they are not counted.
+ * records are dropped first (up to 1,024 a queue), so they are not counted.
  */
 ngx_int_t ngx_http_webhook_signature_replay_gauges(ngx_uint_t n,
     ngx_http_webhook_signature_replay_gauges_t *gauges);

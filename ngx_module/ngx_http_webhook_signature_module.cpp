@@ -124,6 +124,7 @@ typedef struct {
     ngx_uint_t                  pending;
     ngx_uint_t                  done;
     time_t                      full_logged;
+    time_t                      swept;
 } ngx_http_webhook_signature_replay_shctx_t;
 
 
@@ -340,6 +341,8 @@ static void ngx_http_webhook_signature_replay_insert_value(
     ngx_rbtree_node_t *sentinel);
 static void ngx_http_webhook_signature_replay_expire(
     ngx_http_webhook_signature_replay_zone_t *zone, ngx_uint_t n);
+static void ngx_http_webhook_signature_replay_sweep(
+    ngx_http_webhook_signature_replay_zone_t *zone);
 static void ngx_http_webhook_signature_replay_delete(
     ngx_http_webhook_signature_replay_zone_t *zone,
     ngx_http_webhook_signature_replay_node_t *node);
@@ -1472,8 +1475,14 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
         return WS_RESULT_ERROR;
     }
 
-    /* recorded under the first secret's, whichever matched */
-    ngx_memcpy(hold->key, keys, NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
+    /*
+     * recorded under the key of the secret that verified: a location that
+     * lists that secret among others, in any order, finds it
+     */
+    i = ws_check_key_index(ctx->check);
+    i = (i >= 1 && i <= nkeys) ? i - 1 : 0;
+    ngx_memcpy(hold->key, keys + i * NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY,
+               NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
 
     ngx_memcpy(&hash, hold->key, sizeof(ngx_rbtree_key_t));
     size = offsetof(ngx_rbtree_node_t, color)
@@ -1504,6 +1513,13 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
     if (node == NULL) {
         /* expired records make room; live ones never do */
         ngx_http_webhook_signature_replay_expire(zone, 0);
+
+        node = static_cast<ngx_rbtree_node_t *>(
+                   ngx_slab_alloc_locked(zone->shpool, size));
+    }
+
+    if (node == NULL && zone->sh->swept != ngx_time()) {
+        ngx_http_webhook_signature_replay_sweep(zone);
 
         node = static_cast<ngx_rbtree_node_t *>(
                    ngx_slab_alloc_locked(zone->shpool, size));
@@ -1776,6 +1792,40 @@ ngx_http_webhook_signature_replay_expire(
 }
 
 
+/*
+ * A full zone whose queues' tails are live may still hold expired records
+ * behind them: a queue that mixes lifetimes for a while after a reload
+ * changed them.  Every record is looked at, at most once a second.
+ */
+
+static void
+ngx_http_webhook_signature_replay_sweep(
+    ngx_http_webhook_signature_replay_zone_t *zone)
+{
+    ngx_uint_t                                 i;
+    ngx_queue_t                               *q, *prev, *queue;
+    ngx_http_webhook_signature_replay_node_t  *rn;
+
+    zone->sh->swept = ngx_time();
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES; i++) {
+        queue = &zone->sh->queues[i];
+
+        for (q = ngx_queue_last(queue); q != ngx_queue_sentinel(queue);
+             q = prev)
+        {
+            prev = ngx_queue_prev(q);
+            rn = ngx_queue_data(q, ngx_http_webhook_signature_replay_node_t,
+                                queue);
+
+            if ((ngx_msec_int_t) (rn->expire - ngx_current_msec) <= 0) {
+                ngx_http_webhook_signature_replay_delete(zone, rn);
+            }
+        }
+    }
+}
+
+
 static void
 ngx_http_webhook_signature_replay_delete(
     ngx_http_webhook_signature_replay_zone_t *zone,
@@ -1945,7 +1995,8 @@ ngx_http_webhook_signature_replay_gauges(ngx_uint_t n,
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    ngx_http_webhook_signature_replay_expire(zone, 0);
+    /* bounded: a scrape never holds the zone for long */
+    ngx_http_webhook_signature_replay_expire(zone, 1024);
 
     gauges->name = zone->name;
     gauges->pending = zone->sh->pending;
@@ -2965,10 +3016,11 @@ ngx_http_webhook_signature_replay_init_zone(ngx_shm_zone_t *shm_zone,
 
 /*
  * A reload that resizes a zone gets a new one (nginx reuses a zone only at
- * the same size): the done records of the previous cycle's zone, still
- * mapped while this one is initialized, are copied into it, oldest first,
- * as many as fit.  Pending ones are not: their requests resolve the old
- * zone, and a copy of one would stay pending here.
+ * the same size): the live records of the previous cycle's zone, still
+ * mapped while this one is initialized, are copied into it, newest first
+ * (the oldest expire soonest), as many as fit.  A pending one stays
+ * pending here until it expires (its request resolves the old zone): its
+ * copies are refused, and so is the sender's retry if it failed.
  */
 
 static void
@@ -3026,16 +3078,14 @@ ngx_http_webhook_signature_replay_carry(ngx_shm_zone_t *shm_zone,
     for (q = 0; q < NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_LIFETIMES; q++) {
         queue = &ozone->sh->queues[q];
 
-        for (e = ngx_queue_last(queue);
+        for (e = ngx_queue_head(queue);
              e != ngx_queue_sentinel(queue);
-             e = ngx_queue_prev(e))
+             e = ngx_queue_next(e))
         {
             orn = ngx_queue_data(e, ngx_http_webhook_signature_replay_node_t,
                                  queue);
 
-            if (orn->state != NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE
-                || (ngx_msec_int_t) (orn->expire - ngx_current_msec) <= 0)
-            {
+            if ((ngx_msec_int_t) (orn->expire - ngx_current_msec) <= 0) {
                 continue;
             }
 
@@ -3049,15 +3099,22 @@ ngx_http_webhook_signature_replay_carry(ngx_shm_zone_t *shm_zone,
             ngx_memcpy(&node->key, orn->key, sizeof(ngx_rbtree_key_t));
             rn = reinterpret_cast<ngx_http_webhook_signature_replay_node_t *>(
                      &node->color);
-            rn->state = NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE;
+            rn->state = orn->state;
             rn->serial = ++zone->sh->serial;
             rn->expire = orn->expire;
             ngx_memcpy(rn->key, orn->key,
                        NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_KEY);
 
             ngx_rbtree_insert(&zone->sh->rbtree, node);
-            ngx_queue_insert_head(&zone->sh->queues[q], &rn->queue);
-            zone->sh->done++;
+            ngx_queue_insert_tail(&zone->sh->queues[q], &rn->queue);
+
+            if (rn->state == NGX_HTTP_WEBHOOK_SIGNATURE_REPLAY_DONE) {
+                zone->sh->done++;
+
+            } else {
+                zone->sh->pending++;
+            }
+
             carried++;
         }
     }
@@ -3066,10 +3123,13 @@ full:
 
     ngx_shmtx_unlock(&ozone->shpool->mutex);
 
-    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+    /* a record left behind reopens its message's replay window */
+
+    ngx_log_error((fit ? NGX_LOG_NOTICE : NGX_LOG_WARN), ngx_cycle->log, 0,
                   "webhook_signature_replay_zone \"%V\": %ui records "
                   "carried over from the zone of another size%s",
-                  &zone->name, carried, fit ? "" : ", the rest did not fit");
+                  &zone->name, carried,
+                  fit ? "" : ", the oldest others did not fit");
 }
 
 

@@ -28,6 +28,7 @@ my $CONF = <<'EOF';
     webhook_signature_replay_zone wh:%%WH_SIZE%%;
     webhook_signature_replay_zone tw:1m ttl=1h;
     webhook_signature_replay_zone short:1m ttl=1s;
+    webhook_signature_replay_zone mix:32k;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -88,6 +89,23 @@ my $CONF = <<'EOF';
             }
         }
 
+        location /b {
+            webhook_signature novu;
+            webhook_signature_secret "%%B%%";
+            webhook_signature_replay wh;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /ab {
+            webhook_signature novu;
+            webhook_signature_secret "%%A%%";
+            webhook_signature_secret "%%B%%";
+            webhook_signature_replay wh;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+%%MIX%%
+
         location /ttl {
             webhook_signature novu;
             webhook_signature_secret "%%A%%";
@@ -102,8 +120,23 @@ sub secrets {
     join "\n", map { "            webhook_signature_secret \"$_\";" } @_;
 }
 
-my %VARS = (A => $A, W1 => $W1, W2 => $W2, TW => $TW, WH_SIZE => '1m');
 my $h = Harness->new;
+
+# two lifetimes in the zone "mix", in the order given
+sub mix {
+    $h->expand(join "\n", map { <<"EOF" } @_);
+        location /$_ {
+            webhook_signature novu;
+            webhook_signature_secret "$A";
+            webhook_signature_tolerance @{[ $_ eq 'long' ? '1h' : '1s' ]};
+            webhook_signature_replay mix;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+EOF
+}
+
+my %VARS = (A => $A, B => $B, W1 => $W1, W2 => $W2, TW => $TW,
+            WH_SIZE => '1m', MIX => mix('long', 'short'));
 $h->run($CONF, vars => { %VARS, NOVU_SECRETS => secrets($A) });
 
 my $n = 0;
@@ -229,6 +262,22 @@ sub standard_copy {
     $c->done('ttl= shorter than twice the tolerance does not shorten it');
 }
 
+# ---------------------------------------------------------------- secret lists
+
+{
+    my $m = novu_copy($B);
+    my $c = checks();
+    $c->is(outcome(send_copy($m, '/ab')), '200 1',
+           'verified by the second of two secrets');
+    $c->is(outcome(send_copy($m, '/b')), '401 0',
+           'a copy where that secret is the only one: refused');
+    $m = novu_copy($B);
+    $c->is(outcome(send_copy($m, '/b')), '200 1', 'the other way round');
+    $c->is(outcome(send_copy($m, '/ab')), '401 0', 'refused');
+    $c->done('locations sharing a zone with other secret lists: a copy is'
+             . ' found by the secret that verified it');
+}
+
 # ---------------------------------------------------------------- off
 
 {
@@ -258,5 +307,53 @@ sub standard_copy {
     $c->done('a reload that resizes a zone keeps its delivered records');
 }
 
-$h->finish;
+# ---------------------------------------------------------------- resize,
+# with a request in flight
+
+{
+    my $m = novu_copy($B);
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        send_copy($m, '/novu?delay=2', timeout => 10);
+        exit 0;
+    }
+    sleep 0.5;
+    $h->{tid}++;                # the child sent with the tid after ours
+    my $c = checks();
+    $c->ok($h->reload($CONF, vars => { WH_SIZE => '4m' }),
+           'reload: resized while a request is in flight');
+    $c->is(outcome(send_copy($m, '/novu')), '429 0',
+           'a copy to the new workers: in flight (429)');
+    waitpid($pid, 0);
+    $c->is(substr(outcome(send_copy($m, '/novu')), 0, 1), '4',
+           'after it was answered, a copy is still refused');
+    $c->done('a resize carries records in flight over, pending');
+}
+
+# ---------------------------------------------------------------- reordered
+# lifetimes: records of another lifetime in a queue after a reload
+
+{
+    my $long = novu_copy($A);
+    my $c = checks();
+    $c->is(outcome(send_copy($long, '/long')), '200 1', 'a long-lived record');
+    $c->ok($h->reload($CONF, vars => { MIX => mix('short', 'long') }),
+           'reload: the locations in the other order');
+    my ($n, $x) = (0, undef);
+    for (1 .. 400) {
+        $x = send_copy(novu_copy($A), '/short');
+        last if $x->{status} != 200;
+        $n++;
+    }
+    $c->is($x->{status}, 503, "full after $n short-lived records");
+    sleep 3.5;
+    $c->is(send_copy(novu_copy($A), '/short')->{status}, 200,
+           'once they expired there is room again');
+    $c->is(outcome(send_copy($long, '/long')), '401 0',
+           'the long-lived record is still there');
+    $c->done('a reload that reorders lifetimes: a full zone still drops'
+             . ' every expired record');
+}
+
+$h->finish(expected => qr/\[alert\].* webhook_signature_replay_zone "mix" is full,/);
 done_testing;

@@ -282,7 +282,7 @@ my $most = int($zone_bytes / 128);
 my $made = $front->{messages};
 my $times = $made / $most;
 my $what = sprintf("replay records made: %d, %.1f times the most the zone holds (%d MiB / 128 B = %d; "
-                   . "ttl=%ds), every message delivered to the end", $made, $times, $zone_bytes >> 20, $most, $ttl);
+                   . "record lifetime %d s), every message delivered to the end", $made, $times, $zone_bytes >> 20, $most, $ttl);
 if ($target >= 1_000_000) {
     check($times >= 3, "$what (at least 3 times)");
 } else {
@@ -304,7 +304,7 @@ check(defined $m1[1] && $m1[1] > 0 && $m2[1] - $m1[1] < 1024,
       sprintf("worker private memory (RssAnon) growth %d KiB (< 1024) from %d KiB after %d requests to %d KiB after %d",
               $m2[1] - n($m1[1]), n($m1[1]), $n1, $m2[1], $n2));
 # The zone's pages are touched as records first need them: the high-water
-# mark of live records, about <new messages a second> x ttl.
+# mark of live records, about <new messages a second> x lifetime.
 my $shared = 0;
 for (lines("$work/soak/samples")) { my @v = split; $shared = $v[3] if @v > 3 && $v[3] > $shared }
 printf "  replay zone pages touched (the worker's RssShmem, with nginx's few other shared pages): "

@@ -50,12 +50,14 @@ my $H2_PASSES   = 12;               # HTTP/2: the kinds, this many times
 my $H2_PER_PASS = 2000;             # requests of the other kinds per pass
 
 # Ids count up across rounds and phases.  A GET's signed message is its
-# timestamp (and "{}"): each takes the next millisecond from the soak's
-# start on (a few seconds ahead at most, inside the 1h tolerance for an hour).
+# timestamp (and "{}"): each takes the next millisecond, from this round's
+# start on unless an earlier round's GETs ran past it (a round's GETs run
+# less than a second ahead: inside the tolerance), so none repeats one.
 my ($next_id, $next_get, $epoch_ms) = (1, 0, $now * 1000);
 if (open my $fh, '<', $state) {
     ($next_id, $next_get, $epoch_ms) = split ' ', scalar <$fh>;
 }
+$next_get = $now * 1000 - $epoch_ms if $next_get < $now * 1000 - $epoch_ms;
 
 my %FILL;
 sub fill {
