@@ -11,6 +11,7 @@
 #   ./build.sh compat   build and test against upstream nginx (tools/nginx-compat.sh)
 #   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
 #   ./build.sh bench replay [SIZE ...]  records a replay zone holds (32k, 1m)
+#   ./build.sh bench instructions [--guard]  instructions per request (callgrind)
 #   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
 #   ./build.sh soak     >= 1,000,000 mixed requests and replays, reloads under load
 #
@@ -43,6 +44,8 @@ FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommend
 SOAK_PACKAGES=(wrk nghttp2-client procps)
 BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind linux-perf)   # BENCHMARKS.md
 VALGRIND_PACKAGES=(valgrind)
+# bench/instructions.sh: callgrind, and the Lua peer it counts beside the module
+INSTRUCTIONS_PACKAGES=(valgrind libnginx-mod-http-lua)
 TEST_PACKAGES=(faketime     # t/presets.t starts nginx's clock at a fixture's "now"
                python3-prometheus-client)   # t/metrics.t parses the exposition
 
@@ -229,6 +232,10 @@ case "$cmd" in
         if [ "${2:-}" = replay ]; then
             WEBHOOK_MODULE_SO=$MODULE_SO exec perl -I "$ROOT/t/lib" \
                 "$ROOT/bench/replay-zone.pl" "${@:3}"
+        fi
+        if [ "${2:-}" = instructions ]; then
+            install_dependencies "${INSTRUCTIONS_PACKAGES[@]}"
+            exec "$ROOT/bench/instructions.sh" "${@:3}" "$MODULE_SO"
         fi
         install_dependencies "${BENCH_PACKAGES[@]}"
         exec "$ROOT/bench/run.sh" "$MODULE_SO"

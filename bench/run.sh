@@ -28,8 +28,10 @@
 # Knobs (environment): BENCH_DURATION seconds per run (3), BENCH_ROUNDS (9),
 # BENCH_CONNECTIONS (8), BENCH_SIZES ("1024 65536 1048576"), BENCH_CONFIGS
 # (a subset of "baseline module rotation njs lua"; keep baseline), BENCH_PHASES
-# (a subset of "speed profile memory floor callgrind"), BENCH_CALLGRIND=0 to skip
-# callgrind, BENCH_OUT result folder (build/bench).
+# (a subset of "speed profile memory floor callgrind instructions"),
+# BENCH_CALLGRIND=0 to skip both callgrind phases, BENCH_OUT result folder
+# (build/bench).  The instructions phase is bench/instructions.sh (its own
+# nginx under callgrind, every configuration; build/bench/instructions.md).
 
 set -euo pipefail
 
@@ -46,7 +48,7 @@ OUT=${BENCH_OUT:-$ROOT/build/bench}
 
 SIZES=(${BENCH_SIZES:-1024 65536 1048576})
 CONFIGS=(${BENCH_CONFIGS:-baseline module rotation njs lua})
-PHASES=" ${BENCH_PHASES:-speed profile memory floor callgrind} "
+PHASES=" ${BENCH_PHASES:-speed profile memory floor callgrind instructions} "
 SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 LUA_MODULES=/usr/lib/nginx/modules
 TICKS_PER_SECOND=$(getconf CLK_TCK)
@@ -583,6 +585,14 @@ phase_callgrind() {
     done
 }
 
+# The module's own cost in instructions per request, every configuration
+# side by side in one nginx (bench/instructions.sh, which writes its own
+# report); the instances above keep running meanwhile, idle.
+phase_instructions() {
+    say "instructions per request (bench/instructions.sh: $OUT/instructions.md)"
+    BENCH_OUT=$OUT "$BENCH/instructions.sh" "$MODULE_SO" >/dev/null
+}
+
 machine() {
     echo "cpu: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
     echo "kernel: $(uname -r)"
@@ -610,9 +620,11 @@ for name in "${CONFIGS[@]}"; do
     check_verifies "$name"
 done
 
-for phase in speed profile memory floor callgrind; do
+for phase in speed profile memory floor callgrind instructions; do
     [[ $PHASES == *" $phase "* ]] || continue
-    [ "$phase" = callgrind ] && [ "$CALLGRIND" = 0 ] && continue
+    case $phase in
+        callgrind|instructions) [ "$CALLGRIND" = 0 ] && continue ;;
+    esac
     "phase_$phase"
 done
 
