@@ -39,6 +39,7 @@ using webhook::Key;
 using webhook::ParsedSignature;
 using webhook::RequestHeaders;
 using webhook::Scheme;
+using webhook::SmallVector;
 using webhook::Special;
 
 struct ws_key_s {
@@ -123,9 +124,9 @@ struct ws_check_s {
     std::int64_t             now_ms = 0;
     std::int64_t             tolerance_ms = WS_TOLERANCE_OFF;
 
-    std::vector<const Key *>          keys;        // one per secret
+    SmallVector<const Key *, 2>       keys;        // one per secret
     std::vector<std::unique_ptr<Key>> own_keys;    // those keyed per request
-    std::vector<Hmac>                 macs;        // HMACs that stream
+    SmallVector<Hmac, 2>              macs;        // HMACs that stream
     Hash                     digest;               // ECDSA, Twilio bodySHA256
     bool                     digesting = false;
     std::string              message;              // kept whole if needed
@@ -137,10 +138,14 @@ struct ws_check_s {
     std::string              body_timestamp;       // Linear's, as sent
     unsigned long long       body_bytes = 0;
     std::size_t              key_index = 0;
-    // what was verified, for replay records (ws_check_replay_keys()): a
-    // digest of each secret's MAC, or one of the message a public key or
-    // a kept message verified
-    std::vector<Bytes>       replay_keys;
+    // what was verified, for replay records (ws_check_replay_keys(),
+    // which digests it only when asked): each secret's MAC, the first
+    // inline, or the one digest of the message a public key verified, or
+    // the message itself when it was verified whole
+    Bytes                    verified_first;
+    std::vector<Bytes>       verified_more;
+    std::size_t              verified_count = 0;
+    bool                     verified_whole = false;
 
     explicit ws_check_s(const Scheme *s) : configured(s) {}
 
@@ -154,7 +159,9 @@ struct ws_check_s {
     ws_result_e verify_body_timestamp();
     ws_result_e judge();
     ws_result_e judge_twilio();
-    void remember(std::string_view verified);
+    void remember(const Bytes &verified);
+    void remember_message();
+    Bytes replay_key(std::size_t i) const;
     bool twilio_matches(const Key &key, std::string_view signed_message);
     bool matches(const Key &key, std::string_view message,
                  const Bytes *computed);
@@ -362,9 +369,29 @@ bool ws_check_s::matches(const Key &key, std::string_view signed_message,
 // A replay key: a digest of a secret's MAC over what was verified (or of
 // the message a public key verified), so neither which secret nor which of
 // several signatures matched, nor how a signature was written, changes it.
-void ws_check_s::remember(std::string_view verified)
+// Kept as it is; digested only for a replay zone.
+void ws_check_s::remember(const Bytes &verified)
 {
-    replay_keys.push_back(webhook::sha256(verified));
+    if (verified_count++ == 0) {
+        verified_first = verified;
+    } else {
+        verified_more.push_back(verified);
+    }
+}
+
+void ws_check_s::remember_message()
+{
+    verified_whole = true;
+    verified_count = 1;
+}
+
+Bytes ws_check_s::replay_key(std::size_t i) const
+{
+    if (verified_whole) {
+        return webhook::sha256(message);
+    }
+    return webhook::sha256((i == 0 ? verified_first
+                                   : verified_more[i - 1]).view());
 }
 
 bool ws_check_s::twilio_matches(const Key &key,
@@ -460,7 +487,7 @@ ws_result_e ws_check_s::judge_twilio()
         {
             return WS_RESULT_ERROR;
         }
-        remember(computed.view());
+        remember(computed);
     }
     return WS_RESULT_OK;
 }
@@ -469,7 +496,9 @@ ws_result_e ws_check_s::judge_twilio()
 ws_result_e ws_check_s::judge()
 {
     key_index = 0;
-    replay_keys.clear();
+    verified_more.clear();
+    verified_count = 0;
+    verified_whole = false;
 
     if (kept_too_long) {
         return WS_RESULT_MISMATCH;
@@ -496,7 +525,7 @@ ws_result_e ws_check_s::judge()
                 return WS_RESULT_ERROR;
             }
             record(i, matches(*keys[i], {}, &computed));
-            remember(computed.view());
+            remember(computed);
         }
 
     } else if (digesting) {
@@ -508,13 +537,13 @@ ws_result_e ws_check_s::judge()
         for (std::size_t i = 0; i < keys.size(); i++) {
             record(i, matches(*keys[i], message_digest.view(), nullptr));
         }
-        remember(message_digest.view());
+        remember(message_digest);
 
     } else {
         for (std::size_t i = 0; i < keys.size(); i++) {
             record(i, matches(*keys[i], message, nullptr));
         }
-        remember(message);
+        remember_message();
     }
 
     return key_index != 0 ? WS_RESULT_OK : WS_RESULT_MISMATCH;
@@ -667,15 +696,59 @@ int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme)
 
 // ---- checks -------------------------------------------------------------
 
+namespace {
+
+// The memory of destroyed checks, kept for the next ones (per thread: an
+// nginx worker has one), so that a request's check allocates nothing.  A
+// check is always a new object: only its memory is reused, after its
+// destructor ran (its keys and MAC states wiped).
+class CheckMemory {
+public:
+    ~CheckMemory()
+    {
+        while (count_ > 0) {
+            ::operator delete(kept_[--count_]);
+        }
+    }
+
+    void *take()
+    {
+        return count_ > 0 ? kept_[--count_]
+                          : ::operator new(sizeof(ws_check_s), std::nothrow);
+    }
+
+    void give(void *memory)
+    {
+        if (count_ < kKept) {
+            kept_[count_++] = memory;
+        } else {
+            ::operator delete(memory);
+        }
+    }
+
+private:
+    static constexpr std::size_t kKept = 16;
+    void        *kept_[kKept] = {};
+    std::size_t  count_ = 0;
+};
+
+thread_local CheckMemory check_memory;
+
+}  // namespace
+
 ws_check_t *ws_check_create(const ws_scheme_t *scheme)
 {
     if (scheme == nullptr) {
         return nullptr;
     }
 
-    ws_check_t *check = new (std::nothrow) ws_check_s(row(scheme));
-    if (check != nullptr && !check->watch_headers()) {
-        delete check;
+    void *memory = check_memory.take();
+    if (memory == nullptr) {
+        return nullptr;
+    }
+    ws_check_t *check = new (memory) ws_check_s(row(scheme));
+    if (!check->watch_headers()) {
+        ws_check_destroy(check);
         return nullptr;
     }
     return check;
@@ -683,10 +756,14 @@ ws_check_t *ws_check_create(const ws_scheme_t *scheme)
 
 void ws_check_destroy(ws_check_t *check)
 {
-    if (check != nullptr && !check->message.empty()) {
+    if (check == nullptr) {
+        return;
+    }
+    if (!check->message.empty()) {
         OPENSSL_cleanse(&check->message[0], check->message.size());
     }
-    delete check;
+    check->~ws_check_s();
+    check_memory.give(check);
 }
 
 void ws_check_set_request(ws_check_t *check, ws_bytes_t method,
@@ -895,12 +972,13 @@ size_t ws_check_replay_keys(const ws_check_t *check, unsigned char *out,
     if (check->key_index == 0) {
         return 0;
     }
-    std::size_t n = std::min(max, check->replay_keys.size());
+    std::size_t n = std::min(max, check->verified_count);
     for (std::size_t i = 0; i < n; i++) {
-        if (check->replay_keys[i].size != 32) {
+        Bytes key = check->replay_key(i);
+        if (key.size != 32) {
             return 0;
         }
-        std::memcpy(out + 32 * i, check->replay_keys[i].data.data(), 32);
+        std::memcpy(out + 32 * i, key.data.data(), 32);
     }
     return n;
 }

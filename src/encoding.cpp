@@ -2,6 +2,9 @@
 
 #include "encoding.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace webhook {
 
 namespace {
@@ -147,6 +150,26 @@ struct BytesWriter {
 
 }  // namespace
 
+// Hex straight into out, without a branch per digit: an invalid digit (-1)
+// makes the OR of all of them negative.
+bool decode_hex_bytes(const signed char (&table)[256], std::string_view text,
+                      Bytes &out)
+{
+    if (text.size() % 2 != 0 || text.size() / 2 > out.data.size()) {
+        return false;
+    }
+    int invalid = 0;
+    std::size_t n = text.size() / 2;
+    for (std::size_t i = 0; i < n; i++) {
+        int high = digit(table, text[2 * i]);
+        int low = digit(table, text[2 * i + 1]);
+        invalid |= high | low;
+        out.data[i] = static_cast<unsigned char>(high << 4 | low);
+    }
+    out.size = n;
+    return invalid >= 0;
+}
+
 bool decode(Encoding encoding, std::string_view text, Bytes &out)
 {
     out.size = 0;
@@ -156,11 +179,9 @@ bool decode(Encoding encoding, std::string_view text, Bytes &out)
 
     switch (encoding) {
     case Encoding::HexAnyCase:
-        ok = decode_hex_into(kDigits.hex_any, text, put);
-        break;
+        return decode_hex_bytes(kDigits.hex_any, text, out);
     case Encoding::HexLower:
-        ok = decode_hex_into(kDigits.hex_lower, text, put);
-        break;
+        return decode_hex_bytes(kDigits.hex_lower, text, out);
     case Encoding::Base64:
         ok = decode_base64_into(text, put);
         break;
@@ -202,8 +223,24 @@ std::string hex_lower(std::string_view bytes)
 
 bool is_header_text(std::string_view value)
 {
-    for (unsigned char c : value) {
-        if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+    const unsigned char *p = reinterpret_cast<const unsigned char *>(
+                                 value.data());
+    const unsigned char *end = p + value.size();
+    const std::uint64_t ones = 0x0101010101010101u;
+    const std::uint64_t highs = 0x8080808080808080u;
+
+    // eight bytes at a time while none is suspect: a byte at or above 0x80,
+    // one below 0x20 (a borrow sets its high bit) or 0x7f (a carry does)
+    while (end - p >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        if (((w | (w - 0x20 * ones) | (w + ones)) & highs) != 0) {
+            break;
+        }
+        p += 8;
+    }
+    for (; p < end; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p >= 0x7f) {
             return false;
         }
     }

@@ -13,6 +13,7 @@
 
 #include "encoding.hpp"
 #include "hmac.hpp"
+#include "small_vector.hpp"
 #include "key.hpp"
 #include "request_headers.hpp"
 #include "timestamp.hpp"
@@ -115,7 +116,7 @@ struct ParsedSignature {
     std::string_view   timestamp;     // exactly as sent
     std::string_view   delivery_id;
     std::string_view   token;         // Syntax::Token: the header's value
-    std::vector<Bytes> candidates;    // every signature the request offers
+    SmallVector<Bytes, 4> candidates;  // every signature the request offers
 };
 
 // WS_RESULT_OK, WS_RESULT_MISSING or WS_RESULT_MALFORMED.
