@@ -164,7 +164,10 @@ bool decode_hex_bytes(const signed char (&table)[256], std::string_view text,
         int high = digit(table, text[2 * i]);
         int low = digit(table, text[2 * i + 1]);
         invalid |= high | low;
-        out.data[i] = static_cast<unsigned char>(high << 4 | low);
+        // an invalid digit's -1 is shifted as unsigned: defined, and unused
+        out.data[i] = static_cast<unsigned char>(
+                          static_cast<unsigned>(high) << 4
+                          | static_cast<unsigned>(low));
     }
     out.size = n;
     return invalid >= 0;
