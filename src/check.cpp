@@ -139,7 +139,7 @@ struct ws_check_s {
     unsigned long long       body_bytes = 0;
     std::size_t              key_index = 0;
     // what was verified, for replay records (ws_check_replay_keys(),
-    // which digests it only when asked): each secret's MAC, the first
+    // which makes keys of it only when asked): each secret's MAC, the first
     // inline, or the one digest of the message a public key verified, or
     // the message itself when it was verified whole
     Bytes                    verified_first;
@@ -385,13 +385,20 @@ void ws_check_s::remember_message()
     verified_count = 1;
 }
 
+// A MAC is a keyed PRF's output, unpredictable and already a digest: its
+// first 32 bytes (zero-padded if shorter: HMAC-SHA1's 20) are the key, no
+// further hash needed.  A message verified whole is digested.
 Bytes ws_check_s::replay_key(std::size_t i) const
 {
     if (verified_whole) {
         return webhook::sha256(message);
     }
-    return webhook::sha256((i == 0 ? verified_first
-                                   : verified_more[i - 1]).view());
+    const Bytes &verified = i == 0 ? verified_first : verified_more[i - 1];
+    Bytes key;
+    key.size = 32;
+    std::memcpy(key.data.data(), verified.data.data(),
+                std::min<std::size_t>(verified.size, 32));
+    return key;
 }
 
 bool ws_check_s::twilio_matches(const Key &key,

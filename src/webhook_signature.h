@@ -226,10 +226,10 @@ int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
 /*
  * After WS_RESULT_OK: keys naming what was verified, for replay records,
  * 32 bytes each into out, at most max; returns how many (0 if not
- * verified, or the scheme signs no message: gitlab).  The i-th is SHA-256
- * of the MAC the i-th secret computes over the signed message, in the
- * order the secrets were given (one key in all, of the message itself, for
- * public-key schemes and messages verified whole), so that neither which
+ * verified, or the scheme signs no message: gitlab).  The i-th is the MAC
+ * the i-th secret computes over the signed message (its first 32 bytes,
+ * zero-padded if shorter), in the order the secrets were given (one key in
+ * all for public-key schemes: the message's SHA-256), so that neither which
  * secret or signature matched nor how a signature or (Twilio) the URL is
  * written makes a copy new; a copy recorded under an old secret's key is
  * found by that key while the old secret is still configured.
