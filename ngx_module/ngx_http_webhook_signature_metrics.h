@@ -32,6 +32,16 @@ void ngx_http_webhook_signature_metrics_count(ngx_http_request_t *r,
     ws_scheme_e scheme, ws_result_e result, ngx_uint_t mode, size_t key);
 
 
+/*
+ * The n-th (0-based) shared memory zone of the running cycle with this tag
+ * (and this name, unless NULL), in the order they were declared; NULL past
+ * the last.  In the master while a new configuration's zones are
+ * initialized, the running cycle is the one being replaced.
+ */
+ngx_shm_zone_t *ngx_http_webhook_signature_shm_zone(void *tag,
+    ngx_str_t *name, ngx_uint_t n);
+
+
 /* what a replay zone holds, for the gauges (from the signature module) */
 typedef struct {
     ngx_str_t                   name;

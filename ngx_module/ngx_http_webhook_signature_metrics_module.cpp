@@ -94,6 +94,8 @@ static u_char *ngx_http_webhook_signature_metrics_text(
     ngx_array_t *replay_zones, u_char *p);
 static u_char *ngx_http_webhook_signature_metrics_replay_text(
     ngx_array_t *replay_zones, u_char *p);
+static u_char *ngx_http_webhook_signature_metrics_gauge(u_char *p,
+    const char *family, ngx_str_t *zone, const char *label, size_t value);
 static u_char *ngx_http_webhook_signature_metrics_json(
     ngx_http_webhook_signature_metrics_main_conf_t *mmcf,
     ngx_array_t *replay_zones, u_char *p);
@@ -460,6 +462,20 @@ ngx_http_webhook_signature_metrics_text(
 }
 
 
+/* one line of a replay zone gauge: nginx_webhook_signature_replay_FAMILY */
+
+static u_char *
+ngx_http_webhook_signature_metrics_gauge(u_char *p, const char *family,
+    ngx_str_t *zone, const char *label, size_t value)
+{
+    p = ngx_sprintf(p, "nginx_webhook_signature_replay_%s{replay_zone=\"",
+                    family);
+    p = ngx_http_webhook_signature_metrics_label_value(p, zone);
+
+    return ngx_sprintf(p, "\",%s} %uz\n", label, value);
+}
+
+
 static u_char *
 ngx_http_webhook_signature_metrics_replay_text(ngx_array_t *replay_zones,
     u_char *p)
@@ -484,19 +500,11 @@ ngx_http_webhook_signature_metrics_replay_text(ngx_array_t *replay_zones,
                           "gauge\n") - 1);
 
     for (i = 0; i < replay_zones->nelts; i++) {
-        p = ngx_cpymem(p, "nginx_webhook_signature_replay_entries"
-                          "{replay_zone=\"",
-                       sizeof("nginx_webhook_signature_replay_entries"
-                              "{replay_zone=\"") - 1);
-        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
-        p = ngx_sprintf(p, "\",state=\"pending\"} %ui\n", g[i].pending);
-
-        p = ngx_cpymem(p, "nginx_webhook_signature_replay_entries"
-                          "{replay_zone=\"",
-                       sizeof("nginx_webhook_signature_replay_entries"
-                              "{replay_zone=\"") - 1);
-        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
-        p = ngx_sprintf(p, "\",state=\"done\"} %ui\n", g[i].done);
+        p = ngx_http_webhook_signature_metrics_gauge(p, "entries", &g[i].name,
+                                                "state=\"pending\"",
+                                                g[i].pending);
+        p = ngx_http_webhook_signature_metrics_gauge(p, "entries", &g[i].name,
+                                                "state=\"done\"", g[i].done);
     }
 
     p = ngx_cpymem(p, "# HELP nginx_webhook_signature_replay_zone_bytes "
@@ -509,19 +517,12 @@ ngx_http_webhook_signature_metrics_replay_text(ngx_array_t *replay_zones,
                           "gauge\n") - 1);
 
     for (i = 0; i < replay_zones->nelts; i++) {
-        p = ngx_cpymem(p, "nginx_webhook_signature_replay_zone_bytes"
-                          "{replay_zone=\"",
-                       sizeof("nginx_webhook_signature_replay_zone_bytes"
-                              "{replay_zone=\"") - 1);
-        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
-        p = ngx_sprintf(p, "\",type=\"max\"} %uz\n", g[i].max);
-
-        p = ngx_cpymem(p, "nginx_webhook_signature_replay_zone_bytes"
-                          "{replay_zone=\"",
-                       sizeof("nginx_webhook_signature_replay_zone_bytes"
-                              "{replay_zone=\"") - 1);
-        p = ngx_http_webhook_signature_metrics_label_value(p, &g[i].name);
-        p = ngx_sprintf(p, "\",type=\"used\"} %uz\n", g[i].used);
+        p = ngx_http_webhook_signature_metrics_gauge(p, "zone_bytes",
+                                                &g[i].name, "type=\"max\"",
+                                                g[i].max);
+        p = ngx_http_webhook_signature_metrics_gauge(p, "zone_bytes",
+                                                &g[i].name, "type=\"used\"",
+                                                g[i].used);
     }
 
     return p;
@@ -1021,40 +1022,22 @@ static void
 ngx_http_webhook_signature_metrics_carry(
     ngx_http_webhook_signature_metrics_main_conf_t *mmcf)
 {
-    ngx_uint_t                                       i, n, o, s, j, nkeys;
-    ngx_list_part_t                                 *part;
+    ngx_uint_t                                       n, o, s, j, nkeys;
     ngx_atomic_t                                    *from, *to;
     ngx_shm_zone_t                                  *zone;
     ngx_http_webhook_signature_label_t              *nl, *ol;
     ngx_http_webhook_signature_metrics_main_conf_t  *omcf;
 
-    omcf = NULL;
-    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
-    zone = static_cast<ngx_shm_zone_t *>(part->elts);
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            zone = static_cast<ngx_shm_zone_t *>(part->elts);
-            i = 0;
-        }
-
-        if (zone[i].tag == &ngx_http_webhook_signature_metrics_module
-            && zone[i].data != NULL)
-        {
-            omcf = static_cast<
-                       ngx_http_webhook_signature_metrics_main_conf_t *>(
-                           zone[i].data);
-            break;
-        }
+    zone = ngx_http_webhook_signature_shm_zone(
+               &ngx_http_webhook_signature_metrics_module, NULL, 0);
+    if (zone == NULL) {
+        return;
     }
 
-    if (omcf == NULL || omcf->counters == NULL) {
+    omcf = static_cast<ngx_http_webhook_signature_metrics_main_conf_t *>(
+               zone->data);
+
+    if (omcf->counters == NULL) {
         return;
     }
 

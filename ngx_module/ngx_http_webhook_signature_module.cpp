@@ -1955,43 +1955,63 @@ ngx_http_webhook_signature_replay_resolve(
 }
 
 
+/* for both modules (see the metrics header) */
+
+ngx_shm_zone_t *
+ngx_http_webhook_signature_shm_zone(void *tag, ngx_str_t *name, ngx_uint_t n)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *zone;
+
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    zone = static_cast<ngx_shm_zone_t *>(part->elts);
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            zone = static_cast<ngx_shm_zone_t *>(part->elts);
+            i = 0;
+        }
+
+        if (zone[i].tag != tag || zone[i].data == NULL
+            || (name != NULL
+                && (zone[i].shm.name.len != name->len
+                    || ngx_strncmp(zone[i].shm.name.data, name->data,
+                                   name->len) != 0)))
+        {
+            continue;
+        }
+
+        if (n-- == 0) {
+            return &zone[i];
+        }
+    }
+}
+
+
 /* for the metrics module (see its header) */
 
 ngx_int_t
 ngx_http_webhook_signature_replay_gauges(ngx_uint_t n,
     ngx_http_webhook_signature_replay_gauges_t *gauges)
 {
-    ngx_uint_t                                 i;
-    ngx_list_part_t                           *part;
     ngx_shm_zone_t                            *shm_zone;
     ngx_http_webhook_signature_replay_zone_t  *zone;
 
-    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
-    shm_zone = static_cast<ngx_shm_zone_t *>(part->elts);
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DONE;
-            }
-
-            part = part->next;
-            shm_zone = static_cast<ngx_shm_zone_t *>(part->elts);
-            i = 0;
-        }
-
-        if (shm_zone[i].tag != &ngx_http_webhook_signature_module) {
-            continue;
-        }
-
-        zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
-                   shm_zone[i].data);
-
-        if (zone->sh != NULL && n-- == 0) {
-            break;
-        }
+    shm_zone = ngx_http_webhook_signature_shm_zone(
+                   &ngx_http_webhook_signature_module, NULL, n);
+    if (shm_zone == NULL) {
+        return NGX_DONE;
     }
+
+    zone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+               shm_zone->data);
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -2001,7 +2021,7 @@ ngx_http_webhook_signature_replay_gauges(ngx_uint_t n,
     gauges->name = zone->name;
     gauges->pending = zone->sh->pending;
     gauges->done = zone->sh->done;
-    gauges->max = shm_zone[i].shm.size;
+    gauges->max = shm_zone->shm.size;
     gauges->used = (size_t) (zone->shpool->end - zone->shpool->start)
                    - zone->shpool->pfree * ngx_pagesize;
 
@@ -3029,40 +3049,21 @@ ngx_http_webhook_signature_replay_carry(ngx_shm_zone_t *shm_zone,
 {
     size_t                                     size;
     ngx_flag_t                                 fit;
-    ngx_uint_t                                 i, q, carried;
+    ngx_uint_t                                 q, carried;
     ngx_queue_t                               *e, *queue;
-    ngx_list_part_t                           *part;
     ngx_shm_zone_t                            *old;
     ngx_rbtree_node_t                         *node;
     ngx_http_webhook_signature_replay_zone_t  *ozone;
     ngx_http_webhook_signature_replay_node_t  *rn, *orn;
 
-    ozone = NULL;
-    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
-    old = static_cast<ngx_shm_zone_t *>(part->elts);
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return;
-            }
-
-            part = part->next;
-            old = static_cast<ngx_shm_zone_t *>(part->elts);
-            i = 0;
-        }
-
-        if (old[i].tag == shm_zone->tag && old[i].data != NULL
-            && old[i].shm.name.len == shm_zone->shm.name.len
-            && ngx_strncmp(old[i].shm.name.data, shm_zone->shm.name.data,
-                           shm_zone->shm.name.len) == 0)
-        {
-            ozone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
-                        old[i].data);
-            break;
-        }
+    old = ngx_http_webhook_signature_shm_zone(shm_zone->tag,
+                                              &shm_zone->shm.name, 0);
+    if (old == NULL) {
+        return;
     }
+
+    ozone = static_cast<ngx_http_webhook_signature_replay_zone_t *>(
+                old->data);
 
     if (ozone->sh == NULL) {
         return;
