@@ -8,6 +8,7 @@
 #
 #   total   IR                      the dump's summary: every instruction
 #   clock   IR                      of those, nginx's time strings (below)
+#   allocator IR                    of those, the allocator's own (below)
 #   allocs  CALLS                   calls into the allocator (below)
 #   object  OBJECT  SELF            instructions executed in each object
 #   site    OBJECT  CALLER  CALLEE  CALLS   allocator calls by call site
@@ -18,7 +19,13 @@
 #
 # allocs counts the calls into malloc, calloc, realloc, the memalign family
 # and operator new from outside them (operator new calling malloc is one
-# allocation, not two).
+# allocation, not two).  allocator is what those calls and the calls to
+# free and operator delete cost inside: glibc's malloc does more or less
+# work for the same call depending on the heap's history (which chunks are
+# free, where), so two locations making the same calls in one process
+# differ by a few hundred instructions a request, either way, and a change
+# anywhere in the process moves that; bench/instructions.sh leaves it out
+# and counts the calls instead (libc's object figure is without it).
 #
 # clock: nginx formats its cached time strings again whenever the
 # wall-clock second changes (ngx_time_update calling ngx_gmtime,
@@ -101,10 +108,16 @@ my $ALLOC = qr/\A(?:(?:__libc_|__GI___libc_|__GI___)?(?:malloc|calloc|realloc|re
                    |operator\ new(?:\[\])?\(.*)
                 (?:\.(?:constprop|part|isra|cold)\.\d+)*\z/x;
 
+my $FREE = qr/\A(?:(?:__libc_|__GI___libc_)?(?:free|cfree)
+                  |operator\ delete(?:\[\])?\(.*)
+               (?:\.(?:constprop|part|isra|cold)\.\d+)*\z/x;
+
+sub allocator { func_of($_[0]) =~ $ALLOC || func_of($_[0]) =~ $FREE }
+
 my $CLOCK = qr/\A(?:ngx_gmtime|ngx_sprintf|ngx_localtime)\z/;
 
-my ($allocs, $clock) = (0, 0);
-my (%site, %incl, %object);
+my ($allocs, $clock, $allocator) = (0, 0, 0);
+my (%site, %incl, %object, %allocator_in);
 
 for my $caller (keys %calls_edge) {
     my $outgoing = 0;
@@ -114,6 +127,10 @@ for my $caller (keys %calls_edge) {
             $allocs += $calls_edge{$caller}{$callee};
             $site{$caller}{func_of($callee)} += $calls_edge{$caller}{$callee};
         }
+        if (allocator($callee) && !allocator($caller)) {
+            $allocator += $incl_edge{$caller}{$callee};
+            $allocator_in{(split /\t/, $callee)[0]} += $incl_edge{$caller}{$callee};
+        }
         if (func_of($caller) eq 'ngx_time_update' && func_of($callee) =~ $CLOCK) {
             $clock += $incl_edge{$caller}{$callee};
         }
@@ -122,9 +139,11 @@ for my $caller (keys %calls_edge) {
 }
 
 $object{(split /\t/, $_)[0]} += $self{$_} for keys %self;
+$object{$_} -= $allocator_in{$_} for keys %allocator_in;
 
 print "total\t$total\n";
 print "clock\t$clock\n";
+print "allocator\t$allocator\n";
 print "allocs\t$allocs\n";
 print "object\t$_\t$object{$_}\n" for sort { $object{$b} <=> $object{$a} } keys %object;
 for my $caller (sort keys %site) {

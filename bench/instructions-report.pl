@@ -8,8 +8,8 @@
 #
 # RESULTS_TSV has one line per row (totals of the dumps, not yet divided);
 # DUMP_DIR holds the dumps themselves, for where the difference goes by
-# object.  Every figure is per request, nginx's clock updates left out
-# (bench/callgrind-summary.pl).
+# object.  Every figure is per request, nginx's clock updates and the
+# allocator's own instructions left out (bench/callgrind-summary.pl).
 
 use strict;
 use warnings;
@@ -45,15 +45,15 @@ while (<$fh>) {
     my %r;
     @r{@head} = split;
     my $n = $r{count};
-    $r{plain} = ($r{plain_ir} - $r{plain_clock}) / $n;
-    $r{module} = ($r{module_ir} - $r{module_clock}) / $n;
+    $r{plain} = ($r{plain_ir} - $r{plain_left}) / $n;
+    $r{module} = ($r{module_ir} - $r{module_left}) / $n;
     $r{crypto} = $r{crypto_count}
-        ? ($PASSES{$r{config}} // 1) * ($r{crypto_ir} - $r{crypto_clock}) / $r{crypto_count} : 0;
+        ? ($PASSES{$r{config}} // 1) * ($r{crypto_ir} - $r{crypto_left}) / $r{crypto_count} : 0;
     $r{extra} = $r{module} - $r{plain};
     $r{overhead} = $r{extra} - $r{crypto};
     $r{allocs} = $r{module_allocs} / $n;
     $r{extra_allocs} = ($r{module_allocs} - $r{plain_allocs}) / $n;
-    $r{clock} = ($r{module_clock} + $r{plain_clock}) / $n;
+    $r{left} = ($r{module_left} + $r{plain_left}) / $n;
     push @rows, \%r;
     $row{$r{config}}{$r{size}} = \%r;
 }
@@ -127,9 +127,9 @@ if (my @control = grep { $_->{config} eq 'control' } @rows) {
         join(', ', map { size_name($_->{size}) } @control);
 }
 
-my ($max_clock) = sort { $b <=> $a } map { $_->{clock} } @rows;
-printf "Left out: nginx's time strings, re-formatted once per wall-clock second of the run (at most %s instructions per request in any row, both locations together).\n\n",
-    n($max_clock) if defined $max_clock;
+my ($max_left) = sort { $b <=> $a } map { $_->{left} } @rows;
+printf "Left out: nginx's time strings, re-formatted once per wall-clock second of the run, and the instructions inside malloc and free, which depend on the heap's history rather than on the calls (counted instead as allocs); at most %s instructions per request in any row, both locations together.\n\n",
+    n($max_left) if defined $max_left;
 
 # --- where the difference goes, by object -------------------------------
 
@@ -167,7 +167,7 @@ for my $r (@rows) {
         join ' | ', map { n((($mo->{$_} // 0) - ($po->{$_} // 0)) / $r->{count}) } @OBJECTS;
 }
 if (@by_object) {
-    print "Module − plain by object, per request (clock updates included here; libcrypto is the cryptography, libc mostly memcpy and malloc):\n\n";
+    print "Module − plain by object, per request (clock updates included here, the allocator's instructions not; libcrypto is the cryptography, libc mostly memcpy and memset):\n\n";
     print "| configuration | body | ", join(' | ', @OBJECTS), " |\n";
     print "|---|---|", join('|', map { '---:' } @OBJECTS), "|\n";
     print @by_object;

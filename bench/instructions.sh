@@ -37,7 +37,13 @@
 # dumps.  nginx re-formats its time strings once per wall-clock second, and
 # under callgrind a 1 MiB request takes about a second: that cost depends on
 # valgrind's speed, not on the code, and is left out of every figure
-# (bench/callgrind-summary.pl, "clock").  And how a 1 MiB body arrives
+# (bench/callgrind-summary.pl, "clock").  So are the instructions inside
+# the allocator (malloc, free and their kin; "allocator" there): glibc does
+# more or less work for the same call depending on the heap's history, a
+# few hundred instructions a request either way between two locations
+# making the same calls, and any change to the process moves it; the calls
+# themselves are counted (allocs per request, and how many more than
+# plain).  And how a 1 MiB body arrives
 # (how many reads, how many returns to epoll) depends on timing: with 4 MiB
 # socket buffers (listen rcvbuf=, the client's SO_SNDBUF) it arrives whole
 # and the count varies by a few hundred instructions per request at most
@@ -89,7 +95,7 @@ OUT=${BENCH_OUT:-$ROOT/build/bench}
 GUARD_LIMIT=${INSTRUCTIONS_GUARD_LIMIT:-2000}
 # how far the guard's two counts (N and N/2 requests) may differ
 GUARD_STABLE=50
-WARMUP=3
+WARMUP=${INSTRUCTIONS_WARMUP:-3}
 SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 TENANTS=1000
 LUA_MODULES=/usr/lib/nginx/modules
@@ -422,7 +428,7 @@ sign_options() {
 
 # --- counting ---------------------------------------------------------------
 
-# Drives one server; prints the dump's "total clock allocs" and keeps the
+# Drives one server; prints the dump's "total left allocs" and keeps the
 # dump as $OUT/instructions/LABEL.out.
 drive() {
     local label=$1 port=$2 body=$3 count=$4 warmup=$5
@@ -443,12 +449,13 @@ drive() {
 
 summarise() {
     perl "$BENCH/callgrind-summary.pl" "$1" \
-        | awk -F'\t' '$1 == "total" { t = $2 } $1 == "clock" { c = $2 }
-                      $1 == "allocs" { a = $2 } END { print t, c, a }'
+        | awk -F'\t' '$1 == "total" { t = $2 }
+                      $1 == "clock" || $1 == "allocator" { left += $2 }
+                      $1 == "allocs" { a = $2 } END { print t, left + 0, a }'
 }
 
 # bench/crypto_alone over the arguments the client wrote; prints its dump's
-# "total clock allocs".
+# "total left allocs".
 crypto() {
     local label=$1 args_file=$2 count=$3 args dump=$WORK/crypto.out
     IFS=$'\t' read -r -a args < "$args_file"
@@ -463,7 +470,7 @@ crypto() {
 
 # One row: the plain location and the configuration's with the same
 # requests, the crypto alone over the same message; appends
-# "name size count" and the dumps' "total clock allocs" (plain, module,
+# "name size count" and the dumps' "total left allocs" (plain, module,
 # crypto) and the crypto's count to RESULTS_FILE.
 #
 #   measure NAME SIZE RESULTS_FILE [COUNT [LABEL_PREFIX]]
@@ -547,7 +554,7 @@ callgrind_control -i on "$FRONT_PID" >/dev/null 2>&1 \
 
 RESULTS=$WORK/results.tsv
 CHECK=$WORK/check.tsv
-HEAD="config size count plain_ir plain_clock plain_allocs module_ir module_clock module_allocs crypto_ir crypto_clock crypto_allocs crypto_count"
+HEAD="config size count plain_ir plain_left plain_allocs module_ir module_left module_allocs crypto_ir crypto_left crypto_allocs crypto_count"
 echo "$HEAD" > "$RESULTS"
 echo "$HEAD" > "$CHECK"
 for name in "${ROWS[@]}"; do

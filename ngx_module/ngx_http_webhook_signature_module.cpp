@@ -833,7 +833,13 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
             i = 0;
         }
 
-        ws_check_add_header(ctx->check, { h[i].key.data, h[i].key.len },
+        /* the lowercased name compares quickest; a header another module
+         * added may lack it */
+
+        ws_check_add_header(ctx->check,
+                            { h[i].lowcase_key ? h[i].lowcase_key
+                                               : h[i].key.data,
+                              h[i].key.len },
                             { h[i].value.data, h[i].value.len });
     }
 

@@ -99,18 +99,6 @@ constexpr std::string_view kTwilioBodyDigest = "bodySHA256";
 // one does not verify.  Those senders' bodies are a few KiB.
 constexpr std::size_t kMaxKeptMessage = 1024 * 1024;
 
-// The signed message's template, resolved for one request: the pieces
-// before the body and after it.
-struct Template {
-    static constexpr std::size_t kMaxPieces = 8;
-
-    std::array<std::string_view, kMaxPieces> before{};
-    std::array<std::string_view, kMaxPieces> after{};
-    std::size_t n_before = 0;
-    std::size_t n_after = 0;
-    bool        has_body = false;
-};
-
 }  // namespace
 
 
@@ -132,7 +120,6 @@ struct ws_check_s {
     std::string              message;              // kept whole if needed
     bool                     keeping = false;
     bool                     kept_too_long = false;
-    Template                 pieces;
     std::string_view         body_digest_hex;      // Twilio's bodySHA256
     bool                     twilio_form = false;  // a form body, Twilio
     std::string              body_timestamp;       // Linear's, as sent
@@ -151,10 +138,9 @@ struct ws_check_s {
 
     bool watch_headers();
     const Scheme &resolve_scheme() const;
-    bool resolve_template();
+    std::string_view value_of(const webhook::Piece &piece) const;
     bool feed(std::string_view bytes);
-    bool feed_pieces(const std::array<std::string_view, Template::kMaxPieces>
-                         &list, std::size_t n);
+    bool feed_pieces(std::size_t from, std::size_t to);
     bool start_message();
     ws_result_e verify_body_timestamp();
     ws_result_e judge();
@@ -205,43 +191,18 @@ const Scheme &ws_check_s::resolve_scheme() const
     return *list[0];
 }
 
-// "{ts}.{body}" into the pieces of this request.
-bool ws_check_s::resolve_template()
+// A piece of the template, for this request.
+std::string_view ws_check_s::value_of(const webhook::Piece &piece) const
 {
-    std::string_view text = scheme->message;
-    pieces = Template{};
-
-    while (!text.empty()) {
-        std::size_t open = text.find('{');
-        std::string_view piece = text.substr(0, open);
-
-        if (open == 0) {
-            std::size_t close = text.find('}');
-            std::string_view name = text.substr(1, close - 1);
-
-            if (name == "body") {
-                pieces.has_body = true;
-                text.remove_prefix(close + 1);
-                continue;
-            }
-            piece = name == "ts"     ? parsed.timestamp
-                  : name == "id"     ? parsed.delivery_id
-                  : name == "method" ? method
-                  : name == "url"    ? url
-                  : std::string_view();
-            text.remove_prefix(close + 1);
-        } else {
-            text.remove_prefix(piece.size());
-        }
-
-        auto &list = pieces.has_body ? pieces.after : pieces.before;
-        std::size_t &n = pieces.has_body ? pieces.n_after : pieces.n_before;
-        if (n == list.size()) {
-            return false;
-        }
-        list[n++] = piece;
+    switch (piece.part) {
+    case webhook::Part::Text:       return piece.text;
+    case webhook::Part::Timestamp:  return parsed.timestamp;
+    case webhook::Part::DeliveryId: return parsed.delivery_id;
+    case webhook::Part::Method:     return method;
+    case webhook::Part::Url:        return url;
+    case webhook::Part::Body:       break;      // fed as it arrives
     }
-    return true;
+    return {};
 }
 
 bool ws_check_s::feed(std::string_view bytes)
@@ -264,12 +225,13 @@ bool ws_check_s::feed(std::string_view bytes)
     return true;
 }
 
-bool ws_check_s::feed_pieces(
-    const std::array<std::string_view, Template::kMaxPieces> &list,
-    std::size_t n)
+// The template's pieces [from, to), the body excluded.
+bool ws_check_s::feed_pieces(std::size_t from, std::size_t to)
 {
-    for (std::size_t i = 0; i < n; i++) {
-        if (!feed(list[i])) {
+    const webhook::MessageTemplate &message = scheme->message;
+
+    for (std::size_t i = from; i < to && i < message.size; i++) {
+        if (i != message.body && !feed(value_of(message.pieces[i]))) {
             return false;
         }
     }
@@ -288,9 +250,6 @@ bool ws_check_s::start_message()
 
     if (algorithm == Algorithm::Token) {
         return true;
-    }
-    if (!resolve_template()) {
-        return false;
     }
 
     if (scheme->special == Special::TwilioParameters) {
@@ -311,9 +270,8 @@ bool ws_check_s::start_message()
     }
 
     if (webhook::is_hmac(algorithm)) {
-        macs.resize(keys.size());
-        for (std::size_t i = 0; i < keys.size(); i++) {
-            if (!macs[i].init(keys[i]->hmac())) {
+        for (const Key *key : keys) {
+            if (!macs.emplace_back().init(key->hmac())) {
                 return false;
             }
         }
@@ -327,7 +285,8 @@ bool ws_check_s::start_message()
     }
     keeping = keeping || scheme->special == Special::TimestampInBody;
 
-    return feed_pieces(pieces.before, pieces.n_before);
+    // a template without {body} (twilio's, handled above) is fed whole
+    return feed_pieces(0, scheme->message.body);
 }
 
 // Linear: the timestamp is the body's "webhookTimestamp" (milliseconds).
@@ -946,7 +905,9 @@ ws_result_e ws_check_finish(ws_check_t *check)
                 return result;
             }
         }
-        if (!check->feed_pieces(check->pieces.after, check->pieces.n_after)) {
+        if (!check->feed_pieces(scheme.message.body + 1,
+                                webhook::MessageTemplate::kMaxPieces))
+        {
             return WS_RESULT_ERROR;
         }
         return check->judge();

@@ -83,9 +83,34 @@ std::size_t digest_size(HashAlgorithm algorithm)
 }
 
 
+Hash &Hash::operator=(const Hash &other)
+{
+    if (this != &other) {
+        wipe();
+        algorithm_ = other.algorithm_;
+        live_ = other.live_;
+        if (live_) {
+            std::memcpy(&state_, &other.state_, other.state_size());
+        }
+    }
+    return *this;
+}
+
+std::size_t Hash::state_size() const
+{
+    switch (algorithm_) {
+    case HashAlgorithm::Sha1:   return sizeof(state_.sha1);
+    case HashAlgorithm::Sha256: return sizeof(state_.sha256);
+    case HashAlgorithm::Sha512: return sizeof(state_.sha512);
+    }
+    return sizeof(state_);
+}
+
 bool Hash::init(HashAlgorithm algorithm)
 {
+    wipe();
     algorithm_ = algorithm;
+    live_ = true;
     switch (algorithm) {
     case HashAlgorithm::Sha1:   return SHA1_Init(&state_.sha1) == 1;
     case HashAlgorithm::Sha256: return SHA256_Init(&state_.sha256) == 1;
@@ -96,6 +121,9 @@ bool Hash::init(HashAlgorithm algorithm)
 
 bool Hash::update(const void *data, std::size_t len)
 {
+    if (!live_) {
+        return false;
+    }
     if (len == 0) {
         return true;
     }
@@ -114,6 +142,11 @@ bool Hash::finish(Bytes &out)
 {
     bool ok = false;
 
+    if (!live_) {
+        out.size = 0;
+        return false;
+    }
+
     switch (algorithm_) {
     case HashAlgorithm::Sha1:
         ok = SHA1_Final(out.data.data(), &state_.sha1) == 1;
@@ -126,21 +159,17 @@ bool Hash::finish(Bytes &out)
         break;
     }
     out.size = ok ? digest_size(algorithm_) : 0;
-    wipe();
     return ok;
 }
 
 void Hash::wipe()
 {
-    OPENSSL_cleanse(&state_, sizeof(state_));
+    if (live_) {
+        OPENSSL_cleanse(&state_, state_size());
+        live_ = false;
+    }
 }
 
-
-HmacKey::~HmacKey()
-{
-    inner_.wipe();
-    outer_.wipe();
-}
 
 bool HmacKey::init(HashAlgorithm algorithm, std::string_view secret)
 {
@@ -155,14 +184,6 @@ bool HmacKey::init(HashAlgorithm algorithm, std::string_view secret)
 }
 
 
-Hmac::~Hmac()
-{
-    // finish() and moves have wiped the states already
-    if (running_) {
-        wipe();
-    }
-}
-
 Hmac::Hmac(Hmac &&other) noexcept
 {
     *this = std::move(other);
@@ -174,22 +195,19 @@ Hmac &Hmac::operator=(Hmac &&other) noexcept
         inner_ = other.inner_;
         outer_ = other.outer_;
         running_ = other.running_;
-        other.wipe();
+        other.inner_.wipe();
+        other.outer_.wipe();
+        other.running_ = false;
     }
     return *this;
-}
-
-void Hmac::wipe()
-{
-    inner_.wipe();
-    outer_.wipe();
-    running_ = false;
 }
 
 bool Hmac::init(const HmacKey &key)
 {
     if (!key.ready_) {
-        wipe();
+        inner_.wipe();
+        outer_.wipe();
+        running_ = false;
         return false;
     }
     inner_ = key.inner_;
@@ -203,6 +221,8 @@ bool Hmac::update(const void *data, std::size_t len)
     return running_ && inner_.update(data, len);
 }
 
+// The states stay until the MAC goes (wiped then, once); finished, it
+// takes no more input.
 bool Hmac::finish(Bytes &out)
 {
     Bytes inner_hash;
@@ -212,7 +232,7 @@ bool Hmac::finish(Bytes &out)
               && outer_.update(inner_hash.data.data(), inner_hash.size)
               && outer_.finish(out);
     OPENSSL_cleanse(inner_hash.data.data(), inner_hash.size);
-    wipe();
+    running_ = false;
     return ok;
 }
 

@@ -36,21 +36,34 @@ bool bytes_equal(const Bytes &a, const Bytes &b);
 std::size_t digest_size(HashAlgorithm algorithm);
 
 // One running hash.  The state is a plain struct copied by value, so a
-// pre-computed state starts a hash without allocating.
+// pre-computed state starts a hash without allocating.  It is left
+// uninitialised until init() and wiped when the hash goes (a state may
+// stand for a key: HMAC's pre-computed ones), once, whatever happened to it
+// before.
 class Hash {
 public:
+    Hash() = default;
+    ~Hash() { wipe(); }
+    Hash(const Hash &other) { *this = other; }
+    Hash &operator=(const Hash &other);
+
     bool init(HashAlgorithm algorithm);
     bool update(const void *data, std::size_t len);
+    // The state is spent; init() or a copy starts it again.
     bool finish(Bytes &out);
     void wipe();
 
 private:
+    // the bytes of state_ the algorithm uses
+    std::size_t state_size() const;
+
     HashAlgorithm algorithm_ = HashAlgorithm::Sha256;
+    bool          live_ = false;    // state_ holds something
     union {
         SHA_CTX     sha1;
         SHA256_CTX  sha256;
         SHA512_CTX  sha512;
-    } state_{};
+    } state_;
 };
 
 // A secret reduced to the two hash states HMAC starts from: the inner hash
@@ -63,7 +76,6 @@ private:
 class HmacKey {
 public:
     HmacKey() = default;
-    ~HmacKey();
     HmacKey(const HmacKey &) = delete;
     HmacKey &operator=(const HmacKey &) = delete;
 
@@ -79,11 +91,10 @@ private:
 };
 
 // One running MAC.  Every operation reports failures by returning false;
-// nothing throws.
+// nothing throws.  Its states are wiped when it goes (Hash).
 class Hmac {
 public:
     Hmac() = default;
-    ~Hmac();
     Hmac(Hmac &&other) noexcept;
     Hmac &operator=(Hmac &&other) noexcept;
     Hmac(const Hmac &) = delete;
@@ -95,8 +106,6 @@ public:
     bool finish(Bytes &out);
 
 private:
-    void wipe();
-
     Hash  inner_;
     Hash  outer_;
     bool  running_ = false;

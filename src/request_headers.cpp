@@ -16,6 +16,9 @@ bool equals_ignoring_case(std::string_view lowercase, std::string_view any)
     if (lowercase.size() != any.size()) {
         return false;
     }
+    if (lowercase == any) {
+        return true;
+    }
     for (std::size_t i = 0; i < any.size(); i++) {
         if (ascii_lower(any[i]) != lowercase[i]) {
             return false;
@@ -36,12 +39,16 @@ bool RequestHeaders::watch(std::string_view lowercase_name)
     if (size_ == fields_.size()) {
         return false;
     }
-    fields_[size_++].name = lowercase_name;
+    fields_[size_++] = HeaderField{lowercase_name, {}, 0};
+    lengths_ |= length_bit(lowercase_name.size());
     return true;
 }
 
 void RequestHeaders::offer(std::string_view name, std::string_view value)
 {
+    if ((lengths_ & length_bit(name.size())) == 0) {
+        return;
+    }
     for (std::size_t i = 0; i < size_; i++) {
         HeaderField &field = fields_[i];
 
@@ -57,7 +64,12 @@ void RequestHeaders::offer(std::string_view name, std::string_view value)
 const HeaderField &RequestHeaders::get(std::string_view lowercase_name) const
 {
     for (std::size_t i = 0; i < size_; i++) {
-        if (fields_[i].name == lowercase_name) {
+        // the scheme's row asks with the very string it watched
+        const std::string_view &name = fields_[i].name;
+        if ((name.data() == lowercase_name.data()
+             && name.size() == lowercase_name.size())
+            || name == lowercase_name)
+        {
             return fields_[i];
         }
     }

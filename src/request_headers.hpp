@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace webhook {
@@ -29,14 +30,24 @@ public:
     // Returns false when the set is full (a programming error in the scheme
     // table, caught by the unit tests).
     bool watch(std::string_view lowercase_name);
+    // Any case; nginx's lowercased copy of the name (lowcase_key) is the
+    // quickest to compare.
     void offer(std::string_view name, std::string_view value);
 
     // An absent field (count 0) for names nobody watched or that never came.
     const HeaderField &get(std::string_view lowercase_name) const;
 
 private:
-    std::array<HeaderField, kMaxWatched> fields_{};
+    // bit n set if a watched name is n bytes long (bit 63: 63 or more), so
+    // that most of a request's headers are passed over on their length
+    static std::uint64_t length_bit(std::size_t n)
+    {
+        return std::uint64_t(1) << (n < 63 ? n : 63);
+    }
+
+    std::array<HeaderField, kMaxWatched> fields_;
     std::size_t                          size_ = 0;
+    std::uint64_t                        lengths_ = 0;
 };
 
 }  // namespace webhook

@@ -35,7 +35,7 @@ constexpr SignatureSyntax token()
     return { Syntax::Token, 0, {}, {}, false };
 }
 
-const ErrorBodies kNovuErrors = {
+constexpr ErrorBodies kNovuErrors = {
     "{\"message\":\"Signature not found. Please provide a signature"
     " in the `novu-signature` header\","
     "\"code\":\"SignatureNotFoundError\"}",
@@ -70,7 +70,7 @@ const ErrorBodies kNovuErrors = {
 };
 
 // NotifyKit's, and every preset's (SPEC: {"error": ...} but for novu).
-const ErrorBodies kErrors = {
+constexpr ErrorBodies kErrors = {
     "{\"error\":\"Missing signature\"}",
     "{\"error\":\"Malformed signature\"}",
     "{\"error\":\"Signature timestamp is outside the allowed tolerance\"}",
@@ -92,7 +92,7 @@ using S = Special;
 //   signed message, algorithm, signature encoding, key format,
 //   timestamp format, default tolerance, empty body as signed, special,
 //   error bodies
-const Scheme kSchemes[] = {
+constexpr Scheme kSchemes[] = {
     { WS_SCHEME_NOVU, "novu",
       { "novu-signature", "x-novu-signature" },
       key_value_list(',', "t", "v1", true), {}, {},
@@ -289,23 +289,21 @@ const HeaderField *find_header(const RequestHeaders &headers,
 bool add_candidate(const Scheme &scheme, std::string_view text,
                    ParsedSignature &out)
 {
-    Bytes signature;
+    // decoded where it is kept, and dropped again if it cannot be one
+    Bytes &signature = out.candidates.emplace_back();
     std::size_t size = signature_size(scheme.algorithm);
+    bool ok = decode(scheme.encoding, text, signature)
+              && (size != 0 ? signature.size == size : signature.size != 0);
 
-    if (!decode(scheme.encoding, text, signature)
-        || (size != 0 ? signature.size != size : signature.size == 0))
-    {
-        return false;
-    }
-    if (scheme.algorithm == Algorithm::EcdsaP256Sha256) {
+    if (ok && scheme.algorithm == Algorithm::EcdsaP256Sha256) {
         Bytes canonical;
-        if (!ecdsa_signature_canonical(signature, canonical)) {
-            return false;
-        }
+        ok = ecdsa_signature_canonical(signature, canonical);
         signature = canonical;
     }
-    out.candidates.push_back(signature);
-    return true;
+    if (!ok) {
+        out.candidates.pop_back();
+    }
+    return ok;
 }
 
 // t=<ts>,v1=<sig>,...: whitespace around parts ignored, unknown keys
@@ -465,7 +463,7 @@ ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
 
 bool Scheme::signs_url() const
 {
-    return message.find("{url}") != std::string_view::npos;
+    return message.has(Part::Url);
 }
 
 bool Scheme::sent_by(const RequestHeaders &headers) const
@@ -544,7 +542,7 @@ ws_result_e parse_signature(const Scheme &scheme,
     ws_result_e result = parse_headers(scheme, headers, out);
 
     if (result != WS_RESULT_OK) {
-        out = ParsedSignature{};
+        out.clear();
     }
     return result;
 }

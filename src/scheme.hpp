@@ -73,6 +73,76 @@ struct ErrorBodies {
     const char *zone_full;
 };
 
+// What a signed message is made of, in order: literal text, a value of
+// the request, the body.
+enum class Part : unsigned char {
+    Text, Timestamp, DeliveryId, Method, Url, Body,
+};
+
+struct Piece {
+    Part             part;
+    std::string_view text;          // Part::Text only
+};
+
+// A row's template ("{ts}.{body}": literal text and {ts}, {id}, {method},
+// {url}, {body} at most once), taken apart when the table is built, so that
+// a request only looks the values up.  A template that cannot be taken
+// apart does not compile (the throw in a constant expression).
+struct MessageTemplate {
+    static constexpr std::size_t kMaxPieces = 8;
+
+    std::string_view text;
+    Piece            pieces[kMaxPieces] = {};
+    std::size_t      size = 0;
+    std::size_t      body = kMaxPieces;     // where {body} is, if anywhere
+
+    constexpr MessageTemplate() = default;
+
+    template <std::size_t N>
+    constexpr MessageTemplate(const char (&literal)[N])   // NOLINT: a row
+        : text(literal, N - 1)
+    {
+        std::string_view rest = text;
+        while (!rest.empty()) {
+            if (size == kMaxPieces) {
+                throw "a template of more than 8 pieces";
+            }
+            std::size_t open = rest.find('{');
+            if (open != 0) {
+                pieces[size++] = { Part::Text, rest.substr(0, open) };
+                rest.remove_prefix(open == rest.npos ? rest.size() : open);
+                continue;
+            }
+            std::size_t close = rest.find('}');
+            std::string_view name = rest.substr(1, close - 1);
+            Part part = name == "ts"     ? Part::Timestamp
+                      : name == "id"     ? Part::DeliveryId
+                      : name == "method" ? Part::Method
+                      : name == "url"    ? Part::Url
+                      : name == "body"   ? Part::Body
+                      : throw "an unknown name in a template";
+            if (part == Part::Body) {
+                if (body != kMaxPieces) {
+                    throw "{body} twice in a template";
+                }
+                body = size;
+            }
+            pieces[size++] = { part, {} };
+            rest.remove_prefix(close + 1);
+        }
+    }
+
+    constexpr bool has(Part part) const
+    {
+        for (std::size_t i = 0; i < size; i++) {
+            if (pieces[i].part == part) {
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
 struct Scheme {
     ws_scheme_e      id;
     std::string_view name;
@@ -80,9 +150,7 @@ struct Scheme {
     SignatureSyntax  syntax;
     HeaderName       timestamp;          // a header of its own, if any
     HeaderName       delivery_id;
-    // What is signed: literal text and {ts}, {id}, {body}, {method},
-    // {url}; {body} at most once.
-    std::string_view message;
+    MessageTemplate  message;            // what is signed
     Algorithm        algorithm;
     Encoding         encoding;
     KeyFormat        key_format;
@@ -117,6 +185,12 @@ struct ParsedSignature {
     std::string_view   delivery_id;
     std::string_view   token;         // Syntax::Token: the header's value
     SmallVector<Bytes, 4> candidates;  // every signature the request offers
+
+    void clear()
+    {
+        timestamp = delivery_id = token = {};
+        candidates.clear();
+    }
 };
 
 // WS_RESULT_OK, WS_RESULT_MISSING or WS_RESULT_MALFORMED.

@@ -4,6 +4,7 @@
 #define WEBHOOK_SMALL_VECTOR_HPP
 
 #include <cstddef>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -11,46 +12,57 @@ namespace webhook {
 
 // A vector whose first N elements live inline: the common request (one or
 // two secrets, a few signatures) allocates nothing; more spill to the heap.
-// Only what the core needs: push_back, resize, clear, indexing, iteration.
+// The inline room is raw storage, constructed element by element as they
+// come: a check that uses one of N slots pays for one, not for zeroing N.
+// Only what the core needs: emplace_back, push_back, pop_back, clear,
+// indexing, iteration.  Not copyable: a check's vectors live and die with it.
 template <typename T, std::size_t N>
 class SmallVector {
 public:
+    SmallVector() = default;
+    ~SmallVector() { clear(); }
+    SmallVector(const SmallVector &) = delete;
+    SmallVector &operator=(const SmallVector &) = delete;
+
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
 
-    T &operator[](std::size_t i) { return i < N ? inline_[i] : more_[i - N]; }
+    T &operator[](std::size_t i) { return i < N ? slot(i) : more_[i - N]; }
     const T &operator[](std::size_t i) const
     {
-        return i < N ? inline_[i] : more_[i - N];
+        return i < N ? slot(i) : more_[i - N];
     }
 
-    void push_back(T value)
+    // A new element, T(), at the end.
+    T &emplace_back()
     {
+        T *element;
         if (size_ < N) {
-            inline_[size_] = std::move(value);
+            element = new (&storage_[size_ * sizeof(T)]) T();
         } else {
-            more_.push_back(std::move(value));
+            more_.emplace_back();
+            element = &more_.back();
         }
         size_++;
+        return *element;
     }
 
-    // n fresh elements (T()), whatever was there before
-    void resize(std::size_t n)
+    void push_back(const T &value) { emplace_back() = value; }
+
+    void pop_back()
     {
-        clear();
-        for (std::size_t i = 0; i < n && i < N; i++) {
-            inline_[i] = T();
+        if (size_ > N) {
+            more_.pop_back();
+        } else {
+            slot(size_ - 1).~T();
         }
-        if (n > N) {
-            more_.resize(n - N);
-        }
-        size_ = n;
+        size_--;
     }
 
     void clear()
     {
         for (std::size_t i = 0; i < size_ && i < N; i++) {
-            inline_[i] = T();
+            slot(i).~T();
         }
         more_.clear();
         size_ = 0;
@@ -75,9 +87,19 @@ public:
     Iterator<const T, const SmallVector> end() const { return {this, size_}; }
 
 private:
-    T               inline_[N]{};
-    std::vector<T>  more_;
-    std::size_t     size_ = 0;
+    T &slot(std::size_t i)
+    {
+        return *std::launder(reinterpret_cast<T *>(&storage_[i * sizeof(T)]));
+    }
+    const T &slot(std::size_t i) const
+    {
+        return *std::launder(
+                   reinterpret_cast<const T *>(&storage_[i * sizeof(T)]));
+    }
+
+    alignas(T) unsigned char  storage_[N * sizeof(T)];
+    std::vector<T>            more_;
+    std::size_t               size_ = 0;
 };
 
 }  // namespace webhook

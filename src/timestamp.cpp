@@ -2,6 +2,8 @@
 
 #include "timestamp.hpp"
 
+#include "swar.hpp"
+
 namespace webhook {
 
 namespace {
@@ -12,19 +14,25 @@ constexpr std::size_t kMillisecondDigits = 13;
 // the tolerance, and differences with the clock cannot overflow.
 constexpr std::int64_t kSaturated = INT64_C(1) << 60;
 
+// The value of plain decimal digits (is_plain_decimal), saturated.
+// Leading zeros do not count towards the 18 digits an int64 holds whole.
 std::int64_t decimal_value(std::string_view digits)
 {
-    std::int64_t value = 0;
+    constexpr std::size_t kExactDigits = 18;    // 10^18 - 1 < 2^63
+    std::size_t first = 0;
 
-    for (char c : digits) {
-        std::int64_t digit = c - '0';
-
-        if (value > (kSaturated - digit) / 10) {
-            return kSaturated;
-        }
-        value = value * 10 + digit;
+    while (first < digits.size() && digits[first] == '0') {
+        first++;
     }
-    return value;
+    if (digits.size() - first > kExactDigits) {
+        return kSaturated;
+    }
+
+    std::int64_t value = 0;
+    for (std::size_t i = first; i < digits.size(); i++) {
+        value = value * 10 + (digits[i] - '0');
+    }
+    return value < kSaturated ? value : kSaturated;
 }
 
 std::int64_t distance(std::int64_t a, std::int64_t b)
@@ -143,15 +151,21 @@ bool rfc3339_ms(std::string_view text, std::int64_t &ms)
 
 bool is_plain_decimal(std::string_view text)
 {
-    if (text.empty()) {
-        return false;
-    }
-    for (char c : text) {
-        if (c < '0' || c > '9') {
+    const char *p = text.data();
+    const char *end = p + text.size();
+
+    // a timestamp's ten or thirteen digits: one or two words and the rest
+    for (; end - p >= 8; p += 8) {
+        if (!swar::all_digits(swar::load_le(p))) {
             return false;
         }
     }
-    return true;
+    for (; p < end; p++) {
+        if (static_cast<unsigned char>(*p - '0') > 9) {
+            return false;
+        }
+    }
+    return !text.empty();
 }
 
 bool is_timestamp(TimeFormat format, std::string_view text)
