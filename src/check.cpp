@@ -14,6 +14,7 @@
 
 #include "hmac.hpp"
 #include "key.hpp"
+#include "key_cache.hpp"
 #include "message.hpp"
 #include "request_headers.hpp"
 #include "scheme.hpp"
@@ -113,7 +114,8 @@ struct ws_check_s {
     std::int64_t             tolerance_ms = WS_TOLERANCE_OFF;
 
     SmallVector<const Key *, 2>       keys;        // one per secret
-    std::vector<std::unique_ptr<Key>> own_keys;    // those keyed per request
+    // the keys of secrets from variables, shared with the worker's cache
+    SmallVector<std::shared_ptr<const Key>, 2> own_keys;
     SmallVector<Hmac, 2>              macs;        // HMACs that stream
     Hash                     digest;               // ECDSA, Twilio bodySHA256
     bool                     digesting = false;
@@ -129,8 +131,7 @@ struct ws_check_s {
     // which makes keys of it only when asked): each secret's MAC, the first
     // inline, or the one digest of the message a public key verified, or
     // the message itself when it was verified whole
-    Bytes                    verified_first;
-    std::vector<Bytes>       verified_more;
+    SmallVector<Bytes, 2>    verified;
     std::size_t              verified_count = 0;
     bool                     verified_whole = false;
 
@@ -325,17 +326,14 @@ bool ws_check_s::matches(const Key &key, std::string_view signed_message,
     return match;
 }
 
-// A replay key: a digest of a secret's MAC over what was verified (or of
-// the message a public key verified), so neither which secret nor which of
-// several signatures matched, nor how a signature was written, changes it.
-// Kept as it is; digested only for a replay zone.
-void ws_check_s::remember(const Bytes &verified)
+// What a replay key is made of: each secret's MAC over what was verified
+// (or the message a public key verified), so that neither which secret nor
+// which of several signatures matched, nor how a signature was written,
+// changes it.  Kept as it is; made a key only for a replay zone.
+void ws_check_s::remember(const Bytes &mac)
 {
-    if (verified_count++ == 0) {
-        verified_first = verified;
-    } else {
-        verified_more.push_back(verified);
-    }
+    verified.push_back(mac);
+    verified_count++;
 }
 
 void ws_check_s::remember_message()
@@ -352,11 +350,11 @@ Bytes ws_check_s::replay_key(std::size_t i) const
     if (verified_whole) {
         return webhook::sha256(message);
     }
-    const Bytes &verified = i == 0 ? verified_first : verified_more[i - 1];
+    const Bytes &mac = verified[i];
     Bytes key;
     key.size = 32;
-    std::memcpy(key.data.data(), verified.data.data(),
-                std::min<std::size_t>(verified.size, 32));
+    std::memcpy(key.data.data(), mac.data.data(),
+                std::min<std::size_t>(mac.size, 32));
     return key;
 }
 
@@ -462,7 +460,7 @@ ws_result_e ws_check_s::judge_twilio()
 ws_result_e ws_check_s::judge()
 {
     key_index = 0;
-    verified_more.clear();
+    verified.clear();
     verified_count = 0;
     verified_whole = false;
 
@@ -726,7 +724,7 @@ void ws_check_destroy(ws_check_t *check)
         return;
     }
     if (!check->message.empty()) {
-        OPENSSL_cleanse(&check->message[0], check->message.size());
+        webhook::wipe_memory(&check->message[0], check->message.size());
     }
     check->~ws_check_s();
     check_memory.give(check);
@@ -829,11 +827,12 @@ ws_result_e begin_check(ws_check_t *check, size_t n, SecretAt secret_at)
                 check->keys.push_back(&secret.key->key);
                 continue;
             }
-            auto key = std::make_unique<Key>();
-            if (key->init(scheme.algorithm, scheme.key_format,
-                          view(secret.value)) != nullptr)
-            {
-                return WS_RESULT_NO_SECRET;
+            // a secret from a variable: keyed once per worker, then kept
+            const char *why;
+            std::shared_ptr<const Key> key = webhook::KeyCache::local().get(
+                scheme.algorithm, scheme.key_format, view(secret.value), &why);
+            if (key == nullptr) {
+                return why != nullptr ? WS_RESULT_NO_SECRET : WS_RESULT_ERROR;
             }
             check->keys.push_back(key.get());
             check->own_keys.push_back(std::move(key));
@@ -1007,7 +1006,7 @@ int ws_subscriber_hash(ws_bytes_t secret, ws_bytes_t subscriber_id,
         out[2 * i] = kDigits[digest.data[i] >> 4];
         out[2 * i + 1] = kDigits[digest.data[i] & 0xf];
     }
-    OPENSSL_cleanse(digest.data.data(), digest.size);
+    webhook::wipe_memory(digest.data.data(), digest.size);
     return 1;
 }
 

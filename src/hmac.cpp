@@ -39,7 +39,7 @@ bool absorb_padded_key(Hash &state, HashAlgorithm algorithm,
         block[i] = key_block[i] ^ pad;
     }
     bool ok = state.init(algorithm) && state.update(block, size);
-    OPENSSL_cleanse(block, sizeof(block));
+    wipe_memory(block, sizeof(block));
     return ok;
 }
 
@@ -60,11 +60,20 @@ bool key_block(HashAlgorithm algorithm, std::string_view secret,
               && hash.update(secret.data(), secret.size())
               && hash.finish(digest);
     std::memcpy(block, digest.data.data(), digest.size);
-    OPENSSL_cleanse(digest.data.data(), digest.size);
+    wipe_memory(digest.data.data(), digest.size);
     return ok;
 }
 
 }  // namespace
+
+void wipe_memory(void *memory, std::size_t size)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 25)
+    explicit_bzero(memory, size);
+#else
+    OPENSSL_cleanse(memory, size);
+#endif
+}
 
 bool bytes_equal(const Bytes &a, const Bytes &b)
 {
@@ -165,7 +174,7 @@ bool Hash::finish(Bytes &out)
 void Hash::wipe()
 {
     if (live_) {
-        OPENSSL_cleanse(&state_, state_size());
+        wipe_memory(&state_, state_size());
         live_ = false;
     }
 }
@@ -179,7 +188,7 @@ bool HmacKey::init(HashAlgorithm algorithm, std::string_view secret)
              && key_block(algorithm, secret, block)
              && absorb_padded_key(inner_, algorithm, block, kInnerPad)
              && absorb_padded_key(outer_, algorithm, block, kOuterPad);
-    OPENSSL_cleanse(block, sizeof(block));
+    wipe_memory(block, sizeof(block));
     return ready_;
 }
 
@@ -231,7 +240,7 @@ bool Hmac::finish(Bytes &out)
               && inner_.finish(inner_hash)
               && outer_.update(inner_hash.data.data(), inner_hash.size)
               && outer_.finish(out);
-    OPENSSL_cleanse(inner_hash.data.data(), inner_hash.size);
+    wipe_memory(inner_hash.data.data(), inner_hash.size);
     running_ = false;
     return ok;
 }

@@ -30,6 +30,12 @@ struct Bytes {
     }
 };
 
+// Overwrites memory that held a secret, a key's states or a MAC, so that
+// the compiler cannot drop the stores as dead: glibc's explicit_bzero (a
+// memset, a few instructions for a hash state) where there is one,
+// OPENSSL_cleanse (a byte loop) elsewhere.
+void wipe_memory(void *memory, std::size_t size);
+
 // Constant-time equality; sizes are public (they are the algorithm's).
 bool bytes_equal(const Bytes &a, const Bytes &b);
 

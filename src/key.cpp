@@ -242,7 +242,7 @@ Bytes sha256(std::string_view bytes)
 Key::~Key()
 {
     EVP_PKEY_free(public_key_);
-    OPENSSL_cleanse(token_digest_.data.data(), token_digest_.data.size());
+    wipe_memory(token_digest_.data.data(), token_digest_.data.size());
 }
 
 const char *Key::init(Algorithm algorithm, KeyFormat format,
@@ -275,14 +275,14 @@ const char *Key::init(Algorithm algorithm, KeyFormat format,
         std::string raw;
         bool ok = decode_base64(secret, raw) && !raw.empty()
                   && hmac_.init(hmac_hash(algorithm), raw);
-        OPENSSL_cleanse(&raw[0], raw.size());
+        wipe_memory(&raw[0], raw.size());
         return ok ? nullptr : "is not base64 after the \"whsec_\" prefix";
     }
 
     case KeyFormat::HtmlEntities: {
         std::string decoded = html_entities_decoded(secret);
         bool ok = !decoded.empty() && hmac_.init(hmac_hash(algorithm), decoded);
-        OPENSSL_cleanse(&decoded[0], decoded.size());
+        wipe_memory(&decoded[0], decoded.size());
         return ok ? nullptr : "cannot be a key";
     }
 

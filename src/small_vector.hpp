@@ -48,6 +48,7 @@ public:
     }
 
     void push_back(const T &value) { emplace_back() = value; }
+    void push_back(T &&value) { emplace_back() = std::move(value); }
 
     void pop_back()
     {

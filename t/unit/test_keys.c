@@ -299,6 +299,96 @@ static void test_key_destroyed_after_begin(void **state)
 }
 
 
+/*
+ * Secrets given as bytes (a variable's value) are keyed once per thread
+ * and kept, at most 2,048 of them.  Whatever the cache holds, a secret
+ * verifies as itself only: the same bytes under another scheme's key
+ * format are another key, a secret that cannot be a key is refused every
+ * time, and a check begun with a key keeps it when the cache evicts it.
+ */
+static ws_result_e verify_novu_a1(const char *secret)
+{
+    ws_bytes_t bytes = ws_s(secret);
+    ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
+    ws_result_e result;
+
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    result = ws_check_begin(check, &bytes, 1);
+    if (result == WS_RESULT_OK) {
+        assert_result(ws_check_update(check, BODY_A1, strlen(BODY_A1)),
+                      WS_RESULT_OK);
+        result = ws_check_finish(check);
+    }
+    ws_check_destroy(check);
+    return result;
+}
+
+static void test_cached_secrets_verify_as_themselves(void **state)
+{
+    int i;
+
+    (void) state;
+    for (i = 0; i < 3; i++) {
+        assert_result(verify_novu_a1(SECRET), WS_RESULT_OK);
+        assert_result(verify_novu_a1("secreT"), WS_RESULT_MISMATCH);
+        assert_result(verify_novu_a1("secret "), WS_RESULT_MISMATCH);
+        assert_result(verify_novu_a1("secre"), WS_RESULT_MISMATCH);
+        assert_result(verify_novu_a1(""), WS_RESULT_NO_SECRET);
+    }
+}
+
+static void test_cached_secret_per_key_format(void **state)
+{
+    /* "whsec_c2VjcmV0" is "secret" to standard_webhooks (base64 after the
+     * prefix) but its own 14 bytes to novu: keyed once for each scheme,
+     * never one for the other */
+    static const hdr_t standard[] = {
+        H("webhook-id", "msg_1"),
+        H("webhook-timestamp", TS),
+        H("webhook-signature",
+          "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    };
+    ws_bytes_t whsec = ws_s("whsec_c2VjcmV0");
+    ws_check_t *check = new_check(WS_SCHEME_STANDARD_WEBHOOKS, standard,
+                                  COUNT_OF(standard));
+
+    (void) state;
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin(check, &whsec, 1), WS_RESULT_OK);
+    ws_check_destroy(check);
+
+    assert_result(verify_novu_a1("whsec_c2VjcmV0"), WS_RESULT_MISMATCH);
+    assert_result(verify_novu_a1(SECRET), WS_RESULT_OK);
+}
+
+static void test_evicted_key_outlives_its_check(void **state)
+{
+    char other[32];
+    int i;
+    ws_bytes_t bytes = ws_s(SECRET);
+    ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
+
+    (void) state;
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin(check, &bytes, 1), WS_RESULT_OK);
+    assert_result(ws_check_update(check, BODY_A1, 3), WS_RESULT_OK);
+
+    /* twice the cache's capacity of other secrets, each verified once:
+     * SECRET's key is evicted while the check still holds it */
+    for (i = 0; i < 4096; i++) {
+        snprintf(other, sizeof(other), "tenant-secret-%d", i);
+        assert_result(verify_novu_a1(other), WS_RESULT_MISMATCH);
+    }
+
+    assert_result(ws_check_update(check, BODY_A1 + 3, strlen(BODY_A1) - 3),
+                  WS_RESULT_OK);
+    assert_result(ws_check_finish(check), WS_RESULT_OK);
+    ws_check_destroy(check);
+
+    /* and it is keyed again when it comes back */
+    assert_result(verify_novu_a1(SECRET), WS_RESULT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +402,9 @@ int main(void)
         cmocka_unit_test(test_missing_key_and_empty_secret),
         cmocka_unit_test(test_key_lengths_match_openssl),
         cmocka_unit_test(test_key_destroyed_after_begin),
+        cmocka_unit_test(test_cached_secrets_verify_as_themselves),
+        cmocka_unit_test(test_cached_secret_per_key_format),
+        cmocka_unit_test(test_evicted_key_outlives_its_check),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

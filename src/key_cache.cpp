@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: BSD-2-Clause
+
+#include "key_cache.hpp"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+#include <new>
+
+namespace webhook {
+
+KeyCache::~KeyCache()
+{
+    if (entries_) {
+        for (std::size_t i = 0; i < kSets * kWays; i++) {
+            entries_[i].clear();
+        }
+    }
+}
+
+void KeyCache::Entry::clear()
+{
+    if (!secret.empty()) {
+        wipe_memory(&secret[0], secret.size());
+        secret.clear();
+    }
+    key.reset();
+    used = 0;
+}
+
+KeyCache &KeyCache::local()
+{
+    thread_local KeyCache cache;
+    return cache;
+}
+
+// A 64-bit multiply-xorshift over the secret's words: quick, and only ever
+// compared with hashes of other configured secrets (no attacker picks a
+// secret), so it needs no resistance to chosen collisions.
+std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
+                                std::string_view secret)
+{
+    constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15u;
+    std::uint64_t h = (static_cast<std::uint64_t>(algorithm) << 8
+                       | static_cast<std::uint64_t>(format)) ^ secret.size();
+    const char *p = secret.data();
+    std::size_t left = secret.size();
+
+    while (left > 0) {
+        std::uint64_t word = 0;
+        std::size_t n = left < 8 ? left : 8;
+        std::memcpy(&word, p, n);
+        h = (h ^ word) * kMultiplier;
+        h ^= h >> 29;
+        p += n;
+        left -= n;
+    }
+    return h;
+}
+
+std::shared_ptr<const Key> KeyCache::get(Algorithm algorithm, KeyFormat format,
+                                         std::string_view secret,
+                                         const char **why)
+{
+    *why = nullptr;
+    if (!entries_) {
+        entries_.reset(new (std::nothrow) Entry[kSets * kWays]);
+        if (!entries_) {
+            return nullptr;
+        }
+    }
+
+    std::uint64_t h = hash_of(algorithm, format, secret);
+    Entry *set = &entries_[(h >> 32) % kSets * kWays];
+    Entry *victim = &set[0];
+
+    for (std::size_t i = 0; i < kWays; i++) {
+        Entry &e = set[i];
+        if (e.used != 0 && e.hash == h && e.algorithm == algorithm
+            && e.format == format && e.secret == secret)
+        {
+            e.used = ++clock_;
+            return e.key;
+        }
+        if (e.used < victim->used) {
+            victim = &e;
+        }
+    }
+
+    auto key = std::make_shared<Key>();
+    *why = key->init(algorithm, format, secret);
+    if (*why != nullptr) {
+        return nullptr;
+    }
+
+    victim->clear();
+    victim->hash = h;
+    victim->algorithm = algorithm;
+    victim->format = format;
+    victim->secret.assign(secret);
+    victim->key = key;
+    victim->used = ++clock_;
+    return key;
+}
+
+}  // namespace webhook
