@@ -46,6 +46,21 @@ inline bool all_digits(std::uint64_t w)
     return (w & kHighs) == 0 && in_range(w, '0', '9') == kHighs;
 }
 
+// The value of eight ASCII digits (all_digits; the first the most
+// significant): pairs, then quads, then the eight, by multiplication
+// (Lemire's method) instead of eight multiply-adds in a row.
+inline std::uint64_t decimal8(std::uint64_t w)
+{
+    constexpr std::uint64_t kLowBytes = 0x000000ff000000ffu;
+    constexpr std::uint64_t kTimes100And1000000 = 100 + (1000000ull << 32);
+    constexpr std::uint64_t kTimes1And10000 = 1 + (10000ull << 32);
+
+    w -= '0' * kOnes;
+    w = w * 10 + (w >> 8);
+    return ((w & kLowBytes) * kTimes100And1000000
+            + (w >> 16 & kLowBytes) * kTimes1And10000) >> 32;
+}
+
 // Sixteen hex digits into the eight bytes they spell; false if any is not
 // a digit (of either case with AnyCase, else digits and a-f).  GCC's and
 // Clang's vector extensions: SSE2 on x86-64, NEON on arm64, plain words

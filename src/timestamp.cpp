@@ -28,9 +28,15 @@ std::int64_t decimal_value(std::string_view digits)
         return kSaturated;
     }
 
+    const char *p = digits.data() + first;
+    const char *end = digits.data() + digits.size();
     std::int64_t value = 0;
-    for (std::size_t i = first; i < digits.size(); i++) {
-        value = value * 10 + (digits[i] - '0');
+    for (; end - p >= 8; p += 8) {
+        value = value * 100000000
+                + static_cast<std::int64_t>(swar::decimal8(swar::load_le(p)));
+    }
+    for (; p < end; p++) {
+        value = value * 10 + (*p - '0');
     }
     return value < kSaturated ? value : kSaturated;
 }
