@@ -149,7 +149,8 @@ struct ws_check_s {
     void remember(const Bytes &verified);
     void remember_message();
     Bytes replay_key(std::size_t i) const;
-    bool twilio_matches(const Key &key, std::string_view signed_message);
+    bool twilio_matches(const Key &key, std::string_view signed_message,
+                        Bytes &computed);
     bool matches(const Key &key, std::string_view message,
                  const Bytes *computed);
 };
@@ -358,11 +359,13 @@ Bytes ws_check_s::replay_key(std::size_t i) const
     return key;
 }
 
+// The MAC of one of Twilio's signed messages, and whether it is a
+// signature the request offers.
 bool ws_check_s::twilio_matches(const Key &key,
-                                std::string_view signed_message)
+                                std::string_view signed_message,
+                                Bytes &computed)
 {
     Hmac mac;
-    Bytes computed;
 
     if (!mac.init(key.hmac())
         || !mac.update(signed_message.data(), signed_message.size())
@@ -404,6 +407,8 @@ ws_result_e ws_check_s::judge_twilio()
         urls[i + 1] = webhook::url_with_port_toggled(urls[i]);
     }
 
+    std::string parameters = json ? std::string()
+                                  : webhook::twilio_form_parameters(message);
     std::vector<std::string> signed_messages;
     for (const std::string &candidate : urls) {
         // the URL as sent decides whether a body digest binds the body: a
@@ -415,8 +420,7 @@ ws_result_e ws_check_s::judge_twilio()
         {
             continue;
         }
-        std::string signed_message = json
-            ? candidate : webhook::twilio_form_message(candidate, message);
+        std::string signed_message = candidate + parameters;
         if (std::find(signed_messages.begin(), signed_messages.end(),
                       signed_message) == signed_messages.end())
         {
@@ -427,10 +431,13 @@ ws_result_e ws_check_s::judge_twilio()
     // the variant that verified is the string the sender signed, however
     // the copy spells its URL: the replay keys are MACs over that one
     std::size_t verified = signed_messages.size();
+    std::size_t n = signed_messages.size();
+    std::vector<Bytes> computed(keys.size() * n);
     for (std::size_t i = 0; i < keys.size(); i++) {
-        for (std::size_t j = 0; j < signed_messages.size(); j++) {
-            if (twilio_matches(*keys[i], signed_messages[j]) && body_bound
-                && key_index == 0)
+        for (std::size_t j = 0; j < n; j++) {
+            if (twilio_matches(*keys[i], signed_messages[j],
+                               computed[i * n + j])
+                && body_bound && key_index == 0)
             {
                 key_index = i + 1;
                 verified = j;
@@ -441,17 +448,8 @@ ws_result_e ws_check_s::judge_twilio()
     if (key_index == 0) {
         return WS_RESULT_MISMATCH;
     }
-    for (const Key *key : keys) {
-        Hmac mac;
-        Bytes computed;
-        if (!mac.init(key->hmac())
-            || !mac.update(signed_messages[verified].data(),
-                           signed_messages[verified].size())
-            || !mac.finish(computed))
-        {
-            return WS_RESULT_ERROR;
-        }
-        remember(computed);
+    for (std::size_t i = 0; i < keys.size(); i++) {
+        remember(computed[i * n + verified]);
     }
     return WS_RESULT_OK;
 }

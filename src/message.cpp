@@ -70,26 +70,33 @@ std::string utf8_replaced(std::string_view in)
 // stays as it is), the bytes then read as UTF-8 with replacement.
 std::string form_decoded(std::string_view text)
 {
-    std::string out;
+    // written in place (a parameter decodes to at most its own length),
+    // and read as UTF-8 again only if a byte above 0x7f came out
+    std::string out(text.size(), '\0');
+    char *o = &out[0];
+    unsigned char high_bits = 0;
 
-    out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); i++) {
         char c = text[i];
+        int high, low;
 
         if (c == '+') {
-            out.push_back(' ');
+            c = ' ';
         } else if (c == '%' && i + 2 < text.size()
-                   && hex_value(text[i + 1]) >= 0
-                   && hex_value(text[i + 2]) >= 0)
+                   && (high = hex_value(text[i + 1])) >= 0
+                   && (low = hex_value(text[i + 2])) >= 0)
         {
-            out.push_back(static_cast<char>(hex_value(text[i + 1]) << 4
-                                            | hex_value(text[i + 2])));
+            c = static_cast<char>(high << 4 | low);
             i += 2;
-        } else {
-            out.push_back(c);
         }
+        *o++ = c;
+        high_bits |= static_cast<unsigned char>(c);
     }
-    return utf8_replaced(out);
+    out.resize(static_cast<std::size_t>(o - &out[0]));
+    if (high_bits >= 0x80) {
+        return utf8_replaced(out);
+    }
+    return out;
 }
 
 // Bytes outside unreserved escaped as %XX, uppercase: percent_encoded()
@@ -293,6 +300,11 @@ bool skip_value(std::string_view json, std::size_t &at)
 
 std::string twilio_form_message(std::string_view url, std::string_view body)
 {
+    return std::string(url) + twilio_form_parameters(body);
+}
+
+std::string twilio_form_parameters(std::string_view body)
+{
     std::vector<std::pair<std::string, std::string>> parameters;
 
     while (!body.empty()) {
@@ -318,7 +330,7 @@ std::string twilio_form_message(std::string_view url, std::string_view body)
     parameters.erase(std::unique(parameters.begin(), parameters.end()),
                      parameters.end());
 
-    std::string message(url);
+    std::string message;
     for (const auto &p : parameters) {
         message += p.first;
         message += p.second;

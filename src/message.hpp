@@ -16,6 +16,9 @@ namespace webhook {
 // application/x-www-form-urlencoded parameter of the body, sorted by name,
 // its decoded name and value.
 std::string twilio_form_message(std::string_view url, std::string_view body);
+// What follows the URL in that message: the same for every way of writing
+// the URL, so made once per request.
+std::string twilio_form_parameters(std::string_view body);
 
 // new URL(url).toString() (WHATWG URL serialisation) for an http(s) URL as
 // nginx receives one: scheme and host lowercased, the default port
