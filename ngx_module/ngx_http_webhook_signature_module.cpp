@@ -175,6 +175,8 @@ typedef struct {
     ngx_uint_t                  scheme;     /* ws_scheme_e */
     /* the scheme's row, or webhook_signature_hmac's; NULL for off */
     const ws_scheme_t          *row;
+    /* the lengths of the header names it reads (ws_scheme_header_lengths) */
+    uint64_t                    header_lengths;
     ws_scheme_t                *hmac;
     ngx_array_t                *sources;    /* of ..._source_t */
     /*
@@ -831,6 +833,14 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
             part = part->next;
             h = static_cast<ngx_table_elt_t *>(part->elts);
             i = 0;
+        }
+
+        /* most headers are passed over on their name's length alone */
+
+        if (!(wlcf->header_lengths
+              >> ngx_min(h[i].key.len, 63) & 1))
+        {
+            continue;
         }
 
         /* the lowercased name compares quickest; a header another module
@@ -3417,6 +3427,8 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     } else {
         conf->row = ws_scheme_get(static_cast<ws_scheme_e>(conf->scheme));
     }
+
+    conf->header_lengths = ws_scheme_header_lengths(conf->row);
 
     if (conf->sources == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

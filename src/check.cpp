@@ -66,7 +66,7 @@ const ws_scheme_t *handle(const Scheme *scheme)
 
 // Linear's body member that carries the timestamp.
 constexpr std::string_view kLinearTimestamp = "webhookTimestamp";
-constexpr std::string_view kContentType = "content-type";
+using webhook::kContentType;
 constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
 
 // A Content-Type of form parameters, with or without parameters of its own;
@@ -135,9 +135,9 @@ struct ws_check_s {
     std::size_t              verified_count = 0;
     bool                     verified_whole = false;
 
-    explicit ws_check_s(const Scheme *s) : configured(s) {}
+    ws_check_s(const Scheme *s, const RequestHeaders &watched)
+        : configured(s), headers(watched) {}
 
-    bool watch_headers();
     const Scheme &resolve_scheme() const;
     std::string_view value_of(const webhook::Piece &piece) const;
     bool feed(std::string_view bytes);
@@ -155,26 +155,6 @@ struct ws_check_s {
                  const Bytes *computed);
 };
 
-
-bool ws_check_s::watch_headers()
-{
-    if (configured->special == Special::TwilioParameters
-        && !headers.watch(kContentType))
-    {
-        return false;
-    }
-    if (configured->id != WS_SCHEME_AUTO) {
-        return configured->watch_headers(headers);
-    }
-    std::size_t n;
-    const Scheme *const *list = webhook::auto_schemes(n);
-    for (std::size_t i = 0; i < n; i++) {
-        if (!list[i]->watch_headers(headers)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // Under auto the first scheme whose signature header came wins; with none,
 // the request is judged (as missing) by the first scheme.
@@ -619,6 +599,11 @@ ws_scheme_t *ws_scheme_hmac_create(ws_bytes_t header, ws_bytes_t prefix,
 
     custom->signature = { custom->header, {} };
     custom->syntax.signature_key = custom->prefix;
+    if (!custom->watch_headers(custom->watched_headers)) {
+        delete custom;
+        return nullptr;
+    }
+    custom->watch_set = &custom->watched_headers;
     return reinterpret_cast<ws_scheme_t *>(static_cast<Scheme *>(custom));
 }
 
@@ -638,6 +623,13 @@ ws_scheme_e ws_scheme_id(const ws_scheme_t *scheme)
 int64_t ws_scheme_tolerance(const ws_scheme_t *scheme)
 {
     return row(scheme)->tolerance_ms;
+}
+
+uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme)
+{
+    const webhook::RequestHeaders *watched =
+        scheme != nullptr ? row(scheme)->watched() : nullptr;
+    return watched != nullptr ? watched->lengths() : 0;
 }
 
 int ws_scheme_signs_url(const ws_scheme_t *scheme)
@@ -708,12 +700,12 @@ ws_check_t *ws_check_create(const ws_scheme_t *scheme)
     if (memory == nullptr) {
         return nullptr;
     }
-    ws_check_t *check = new (memory) ws_check_s(row(scheme));
-    if (!check->watch_headers()) {
-        ws_check_destroy(check);
+    const webhook::RequestHeaders *watched = row(scheme)->watched();
+    if (watched == nullptr) {
+        check_memory.give(memory);
         return nullptr;
     }
-    return check;
+    return new (memory) ws_check_s(row(scheme), *watched);
 }
 
 void ws_check_destroy(ws_check_t *check)

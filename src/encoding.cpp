@@ -238,23 +238,21 @@ std::string hex_lower(std::string_view bytes)
 
 bool is_header_text(std::string_view value)
 {
-    const unsigned char *p = reinterpret_cast<const unsigned char *>(
-                                 value.data());
-    const unsigned char *end = p + value.size();
-    using swar::kHighs;
-    using swar::kOnes;
+    const char *p = value.data();
+    const char *end = p + value.size();
 
-    // eight bytes at a time while none is suspect: a byte at or above 0x80,
-    // one below 0x20 (a borrow sets its high bit) or 0x7f (a carry does)
-    while (end - p >= 8) {
-        std::uint64_t w = swar::load_le(p);
-        if (((w | (w - 0x20 * kOnes) | (w + kOnes)) & kHighs) != 0) {
-            break;
+    if (value.size() >= 16) {
+        // sixteen at a time, the last sixteen overlapping the ones before
+        for (; end - p > 16; p += 16) {
+            if (!swar::header_text16(p)) {
+                return false;
+            }
         }
-        p += 8;
+        return swar::header_text16(end - 16);
     }
     for (; p < end; p++) {
-        if ((*p < 0x20 && *p != '\t') || *p >= 0x7f) {
+        unsigned char c = static_cast<unsigned char>(*p);
+        if ((c < 0x20 && c != '\t') || c >= 0x7f) {
             return false;
         }
     }

@@ -99,7 +99,13 @@ Hash &Hash::operator=(const Hash &other)
         algorithm_ = other.algorithm_;
         live_ = other.live_;
         if (live_) {
-            std::memcpy(&state_, &other.state_, other.state_size());
+            // a copy of a known size, inline (a hash state is copied for
+            // every secret of every request)
+            switch (algorithm_) {
+            case HashAlgorithm::Sha1:   state_.sha1 = other.state_.sha1; break;
+            case HashAlgorithm::Sha256: state_.sha256 = other.state_.sha256; break;
+            case HashAlgorithm::Sha512: state_.sha512 = other.state_.sha512; break;
+            }
         }
     }
     return *this;
@@ -223,11 +229,6 @@ bool Hmac::init(const HmacKey &key)
     outer_ = key.outer_;
     running_ = true;
     return true;
-}
-
-bool Hmac::update(const void *data, std::size_t len)
-{
-    return running_ && inner_.update(data, len);
 }
 
 // The states stay until the MAC goes (wiped then, once); finished, it

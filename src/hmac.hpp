@@ -108,7 +108,11 @@ public:
 
     // Starts from a pre-keyed secret (copied: the key may go afterwards).
     bool init(const HmacKey &key);
-    bool update(const void *data, std::size_t len);
+    // inline: called for every piece of every body
+    bool update(const void *data, std::size_t len)
+    {
+        return running_ && inner_.update(data, len);
+    }
     bool finish(Bytes &out);
 
 private:

@@ -37,9 +37,11 @@ public:
     // An absent field (count 0) for names nobody watched or that never came.
     const HeaderField &get(std::string_view lowercase_name) const;
 
-private:
     // bit n set if a watched name is n bytes long (bit 63: 63 or more), so
     // that most of a request's headers are passed over on their length
+    std::uint64_t lengths() const { return lengths_; }
+
+private:
     static std::uint64_t length_bit(std::size_t n)
     {
         return std::uint64_t(1) << (n < 63 ? n : 63);

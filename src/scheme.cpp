@@ -262,6 +262,13 @@ constexpr Scheme kSchemes[] = {
 
 const Scheme *const kAutoSchemes[] = { &kSchemes[0], &kSchemes[1] };
 
+}  // namespace
+
+// Twilio signs a form body's parameters; the Content-Type says which.
+const std::string_view kContentType = "content-type";
+
+namespace {
+
 std::string_view trim(std::string_view s)
 {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -333,8 +340,10 @@ bool parse_key_value_list(const Scheme &scheme, std::string_view value,
             std::string_view key = part.substr(0, equals);
             std::string_view val = part.substr(equals + 1);
 
+            // the value's form is the scheme's time format, checked once
+            // with every other timestamp (parse_headers())
             if (!syntax.timestamp_key.empty() && key == syntax.timestamp_key) {
-                if (seen_timestamp || !is_plain_decimal(val)) {
+                if (seen_timestamp) {
                     return false;
                 }
                 seen_timestamp = true;
@@ -473,12 +482,49 @@ bool Scheme::sent_by(const RequestHeaders &headers) const
 
 bool Scheme::watch_headers(RequestHeaders &headers) const
 {
+    if (special == Special::TwilioParameters
+        && !headers.watch(kContentType))
+    {
+        return false;
+    }
+    if (id == WS_SCHEME_AUTO) {
+        for (const Scheme *chosen : kAutoSchemes) {
+            if (!chosen->watch_headers(headers)) {
+                return false;
+            }
+        }
+        return true;
+    }
     for (const HeaderName *h : { &signature, &timestamp, &delivery_id }) {
         if (!headers.watch(h->name) || !headers.watch(h->fallback)) {
             return false;
         }
     }
     return true;
+}
+
+const RequestHeaders *Scheme::watched() const
+{
+    if (watch_set != nullptr) {
+        return watch_set;
+    }
+
+    constexpr std::size_t kRows = sizeof(kSchemes) / sizeof(kSchemes[0]);
+    struct Sets {
+        RequestHeaders headers[kRows];
+        bool           fit[kRows];
+    };
+    // made on first use, then only read (thread-safe initialisation)
+    static const Sets sets = [] {
+        Sets made{};
+        for (std::size_t i = 0; i < kRows; i++) {
+            made.fit[i] = kSchemes[i].watch_headers(made.headers[i]);
+        }
+        return made;
+    }();
+
+    std::size_t i = static_cast<std::size_t>(this - kSchemes);
+    return i < kRows && sets.fit[i] ? &sets.headers[i] : nullptr;
 }
 
 const char *Scheme::error_body(ws_result_e result) const

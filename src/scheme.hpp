@@ -160,17 +160,28 @@ struct Scheme {
     Special          special;
     const ErrorBodies *errors;
 
+    // the headers a check of this scheme watches (watched()), when not the
+    // table's own: a CustomScheme's
+    const RequestHeaders *watch_set = nullptr;
+
     bool signs_url() const;
     bool sent_by(const RequestHeaders &headers) const;
+    // Every header a check of this scheme reads (under auto, those of
+    // every scheme it chooses from): made once, copied into each check.
+    // NULL if they do not fit (a mistake in the table: unit tests).
+    const RequestHeaders *watched() const;
     bool watch_headers(RequestHeaders &headers) const;
     const char *error_body(ws_result_e result) const;
 };
 
 // The generic body-only HMAC, configured per location.
 struct CustomScheme : Scheme {
-    std::string header;
-    std::string prefix;
+    std::string    header;
+    std::string    prefix;
+    RequestHeaders watched_headers;
 };
+
+extern const std::string_view kContentType;
 
 // NULL for WS_SCHEME_OFF, WS_SCHEME_HMAC and unknown ids.
 const Scheme *find_scheme(ws_scheme_e id);

@@ -46,6 +46,19 @@ inline bool all_digits(std::uint64_t w)
     return (w & kHighs) == 0 && in_range(w, '0', '9') == kHighs;
 }
 
+// Whether sixteen bytes are all header text: printable ASCII or a tab.
+inline bool header_text16(const char *text)
+{
+    typedef unsigned char u8x16 __attribute__((vector_size(16)));
+
+    u8x16 w;
+    std::memcpy(&w, text, 16);
+    auto bad = ((w < 0x20) & (w != '\t')) | (w >= 0x7f);
+    std::uint64_t halves[2];
+    std::memcpy(halves, &bad, 16);
+    return (halves[0] | halves[1]) == 0;
+}
+
 // The value of eight ASCII digits (all_digits; the first the most
 // significant): pairs, then quads, then the eight, by multiplication
 // (Lemire's method) instead of eight multiply-adds in a row.

@@ -122,6 +122,14 @@ int ws_scheme_signs_message(const ws_scheme_t *scheme);
 int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme);
 
 
+/*
+ * The lengths of the header names the scheme's checks read, as a bitmask:
+ * bit n for a name of n bytes, bit 63 for 63 or more.  A header whose
+ * length's bit is clear need not be offered (ws_check_add_header() would
+ * ignore it); 0 if the scheme's checks cannot be made.
+ */
+uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme);
+
 /* NULL when memory is exhausted. */
 ws_check_t *ws_check_create(const ws_scheme_t *scheme);
 void ws_check_destroy(ws_check_t *check);

@@ -132,6 +132,36 @@ static void test_create_each_scheme(void **state)
     }
 }
 
+/* The lengths of the names a scheme reads, for the glue to pass over the
+ * other headers: exactly those names', fallbacks included. */
+static void test_header_lengths(void **state)
+{
+    const char *error = NULL;
+    ws_scheme_t *hmac;
+
+    (void) state;
+
+    /* novu-signature, x-novu-signature */
+    assert_true(ws_scheme_header_lengths(ws_scheme_get(WS_SCHEME_NOVU))
+                == ((UINT64_C(1) << 14) | (UINT64_C(1) << 16)));
+    /* under auto, notifykit's x-webhook-signature and -timestamp too */
+    assert_true(ws_scheme_header_lengths(ws_scheme_get(WS_SCHEME_AUTO))
+                == ((UINT64_C(1) << 14) | (UINT64_C(1) << 16)
+                    | (UINT64_C(1) << 19)));
+    /* twilio reads its form's content-type */
+    assert_true(ws_scheme_header_lengths(ws_scheme_get(WS_SCHEME_TWILIO))
+                == ((UINT64_C(1) << 18) | (UINT64_C(1) << 12)));
+    /* a name of 63 bytes or more sets bit 63 */
+    hmac = ws_scheme_hmac_create(
+        ws_s("x-a-very-long-signature-header-name-that-goes-on-and-on-and-on-"),
+        ws_s(""), ws_s(""), ws_s(""), &error);
+    assert_non_null(hmac);
+    assert_true(ws_scheme_header_lengths(hmac) == (UINT64_C(1) << 63));
+    ws_scheme_hmac_destroy(hmac);
+
+    assert_true(ws_scheme_header_lengths(NULL) == 0);
+}
+
 static void test_destroy_at_every_stage(void **state)
 {
     /* a check may be dropped at any point (e.g. the client went away) */
@@ -197,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_error_body_of_resolved_scheme),
         cmocka_unit_test(test_destroy_null),
         cmocka_unit_test(test_create_each_scheme),
+        cmocka_unit_test(test_header_lengths),
         cmocka_unit_test(test_destroy_at_every_stage),
         cmocka_unit_test(test_checks_are_independent),
     };
