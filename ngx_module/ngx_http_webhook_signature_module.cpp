@@ -685,6 +685,11 @@ ngx_http_webhook_signature_start(ngx_http_request_t *r,
         return ngx_http_webhook_signature_decide(r, wlcf, ctx, result);
     }
 
+    if (r->headers_in.content_length_n > 0) {
+        ws_check_expect_body(ctx->check,
+                             (uint64_t) r->headers_in.content_length_n);
+    }
+
     /*
      * Unless nginx read the body before this phase (it then hands it over
      * whole, to be hashed in slices), the body filter hashes each buffer as

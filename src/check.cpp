@@ -713,9 +713,9 @@ void ws_check_destroy(ws_check_t *check)
     if (check == nullptr) {
         return;
     }
-    if (!check->message.empty()) {
-        webhook::wipe_memory(&check->message[0], check->message.size());
-    }
+    // a message kept whole is the request's own timestamp, URL and body,
+    // no secret: nginx leaves its copies in its buffers as they are, and
+    // so does the check (wiping 1 MiB costs what copying it does)
     check->~ws_check_s();
     check_memory.give(check);
 }
@@ -851,6 +851,21 @@ ws_result_e ws_check_begin_secrets(ws_check_t *check,
     const ws_secret_t *secrets, size_t n)
 {
     return begin_check(check, n, [secrets](size_t i) { return secrets[i]; });
+}
+
+void ws_check_expect_body(ws_check_t *check, uint64_t length)
+{
+    if (!check->keeping) {
+        return;
+    }
+    // what comes after the body (a template's last pieces) is short
+    constexpr std::size_t kRoom = 256;
+    std::size_t body = length < kMaxKeptMessage ? length : kMaxKeptMessage;
+    try {
+        check->message.reserve(check->message.size() + body + kRoom);
+    } catch (...) {
+        // only a hint: the message grows as it comes instead
+    }
 }
 
 int ws_check_needs_body(const ws_check_t *check)

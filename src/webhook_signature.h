@@ -202,6 +202,14 @@ ws_result_e ws_check_begin_secrets(ws_check_t *check,
  */
 int ws_check_needs_body(const ws_check_t *check);
 
+/*
+ * A hint, after ws_check_begin*(): the body's length as the request
+ * announces it (Content-Length), so that a message kept whole (Ed25519,
+ * Twilio's form, Linear) is allocated once rather than grown.  Never
+ * trusted: more or fewer bytes may come.
+ */
+void ws_check_expect_body(ws_check_t *check, uint64_t length);
+
 /* Feeds body bytes to every running MAC; may be called any number of times. */
 ws_result_e ws_check_update(ws_check_t *check, const void *data, size_t len);
 

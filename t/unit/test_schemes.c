@@ -416,6 +416,58 @@ static void test_openssl_errors_cleared(void **state)
     assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* A message kept whole (Linear's body, for its timestamp) verifies the same
+ * whatever the body's announced length says: ws_check_expect_body() is a
+ * hint for the allocation, never trusted. */
+static ws_result_e linear_with_hint(const char *body, const char *signed_body,
+    uint64_t hint)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0, i;
+    char sig[65];
+    ws_bytes_t secret = ws_s(SECRET);
+    ws_check_t *check = ws_check_create(ws_scheme_get(WS_SCHEME_LINEAR));
+    ws_result_e result;
+
+    assert_non_null(HMAC(EVP_sha256(), SECRET, (int) strlen(SECRET),
+                         (const unsigned char *) signed_body,
+                         strlen(signed_body), mac, &maclen));
+    for (i = 0; i < maclen; i++) {
+        sig[2 * i] = hex[mac[i] >> 4];
+        sig[2 * i + 1] = hex[mac[i] & 0xf];
+    }
+    sig[64] = '\0';
+
+    ws_check_add_header(check, ws_s("Linear-Signature"), ws_s(sig));
+    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
+    assert_result(ws_check_begin(check, &secret, 1), WS_RESULT_OK);
+    ws_check_expect_body(check, hint);
+    assert_result(ws_check_update(check, body, 7), WS_RESULT_OK);
+    assert_result(ws_check_update(check, body + 7, strlen(body) - 7),
+                  WS_RESULT_OK);
+    result = ws_check_finish(check);
+    ws_check_destroy(check);
+    return result;
+}
+
+static void test_expected_body_length_is_a_hint(void **state)
+{
+    static const char body[] = "{\"webhookTimestamp\":1746561234000,\"a\":1}";
+    static const char other[] = "{\"webhookTimestamp\":1746561234000,\"a\":2}";
+    static const uint64_t hints[] = {
+        0, 1, sizeof(body) - 1, sizeof(body), 4096, UINT64_C(1) << 40
+    };
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < COUNT_OF(hints); i++) {
+        assert_result(linear_with_hint(body, body, hints[i]), WS_RESULT_OK);
+        assert_result(linear_with_hint(other, body, hints[i]),
+                      WS_RESULT_MISMATCH);
+    }
+}
+
 
 int main(void)
 {
@@ -430,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_replay_key),
         cmocka_unit_test(test_replay_keys_per_secret),
         cmocka_unit_test(test_openssl_errors_cleared),
+        cmocka_unit_test(test_expected_body_length_is_a_hint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
