@@ -12,6 +12,7 @@
 #   ./build.sh bench    build, then benchmark against a plain proxy, njs and Lua
 #   ./build.sh bench replay [SIZE ...]  records a replay zone holds (32k, 1m)
 #   ./build.sh bench instructions [--guard]  instructions per request (callgrind)
+#   ./build.sh bench tls   the worker's CPU per request behind HTTPS, h1 and h2
 #   ./build.sh fuzz [seconds]  run the libFuzzer targets (default 60 s each)
 #   ./build.sh soak     >= 1,000,000 mixed requests and replays, reloads under load
 #
@@ -42,10 +43,13 @@ usage() {
 # Extra packages per subcommand, so `test` installs no fuzzing or load tools.
 FUZZ_PACKAGES=(clang libclang-rt-dev)   # the fuzzer runtime is only a Recommends of clang
 SOAK_PACKAGES=(wrk nghttp2-client procps)
-BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind linux-perf)   # BENCHMARKS.md
+BENCH_PACKAGES=(wrk libnginx-mod-http-js libnginx-mod-http-lua valgrind linux-perf
+                nghttp2-client)   # BENCHMARKS.md
 VALGRIND_PACKAGES=(valgrind)
 # bench/instructions.sh: callgrind, and the Lua peer it counts beside the module
 INSTRUCTIONS_PACKAGES=(valgrind libnginx-mod-http-lua)
+# bench/tls.sh: h2load, for HTTP/1.1 and HTTP/2 over TLS alike
+TLS_PACKAGES=(nghttp2-client)
 TEST_PACKAGES=(faketime     # t/presets.t starts nginx's clock at a fixture's "now"
                python3-prometheus-client)   # t/metrics.t parses the exposition
 
@@ -236,6 +240,10 @@ case "$cmd" in
         if [ "${2:-}" = instructions ]; then
             install_dependencies "${INSTRUCTIONS_PACKAGES[@]}"
             exec "$ROOT/bench/instructions.sh" "${@:3}" "$MODULE_SO"
+        fi
+        if [ "${2:-}" = tls ]; then
+            install_dependencies "${TLS_PACKAGES[@]}"
+            exec "$ROOT/bench/tls.sh" "$MODULE_SO"
         fi
         install_dependencies "${BENCH_PACKAGES[@]}"
         exec "$ROOT/bench/run.sh" "$MODULE_SO"

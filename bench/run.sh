@@ -28,10 +28,12 @@
 # Knobs (environment): BENCH_DURATION seconds per run (3), BENCH_ROUNDS (9),
 # BENCH_CONNECTIONS (8), BENCH_SIZES ("1024 65536 1048576"), BENCH_CONFIGS
 # (a subset of "baseline module rotation njs lua"; keep baseline), BENCH_PHASES
-# (a subset of "speed profile memory floor callgrind instructions"),
+# (a subset of "speed profile memory floor callgrind instructions tls"),
 # BENCH_CALLGRIND=0 to skip both callgrind phases, BENCH_OUT result folder
 # (build/bench).  The instructions phase is bench/instructions.sh (its own
-# nginx under callgrind, every configuration; build/bench/instructions.md).
+# nginx under callgrind, every configuration; build/bench/instructions.md),
+# the tls phase bench/tls.sh (its own nginx behind HTTPS, plain and module;
+# build/bench/tls.md).
 
 set -euo pipefail
 
@@ -48,7 +50,7 @@ OUT=${BENCH_OUT:-$ROOT/build/bench}
 
 SIZES=(${BENCH_SIZES:-1024 65536 1048576})
 CONFIGS=(${BENCH_CONFIGS:-baseline module rotation njs lua})
-PHASES=" ${BENCH_PHASES:-speed profile memory floor callgrind instructions} "
+PHASES=" ${BENCH_PHASES:-speed profile memory floor callgrind instructions tls} "
 SECRET=whsec_bench_0123456789abcdef0123456789abcdef
 LUA_MODULES=/usr/lib/nginx/modules
 TICKS_PER_SECOND=$(getconf CLK_TCK)
@@ -76,6 +78,9 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 for tool in nginx wrk openssl curl perl g++; do
     command -v "$tool" >/dev/null || die "$tool not found: run ./build.sh bench, which installs it"
 done
+if [[ $PHASES == *" tls "* ]]; then
+    command -v h2load >/dev/null || die "h2load not found (the tls phase): run ./build.sh bench, which installs nghttp2-client"
+fi
 for so in ngx_http_js_module.so ngx_http_lua_module.so ndk_http_module.so; do
     [ -f "$LUA_MODULES/$so" ] || die "$LUA_MODULES/$so missing: run ./build.sh bench, which installs libnginx-mod-http-js and libnginx-mod-http-lua"
 done
@@ -593,6 +598,14 @@ phase_instructions() {
     BENCH_OUT=$OUT "$BENCH/instructions.sh" "$MODULE_SO" >/dev/null
 }
 
+# What a user sees behind TLS: the worker's CPU per request, plain and
+# module, over HTTPS keep-alive, HTTP/1.1 and HTTP/2 (bench/tls.sh, which
+# writes its own report); the instances above keep running meanwhile, idle.
+phase_tls() {
+    say "a TLS front (bench/tls.sh: $OUT/tls.md)"
+    BENCH_OUT=$OUT "$BENCH/tls.sh" "$MODULE_SO" >/dev/null
+}
+
 machine() {
     echo "cpu: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
     echo "kernel: $(uname -r)"
@@ -620,7 +633,7 @@ for name in "${CONFIGS[@]}"; do
     check_verifies "$name"
 done
 
-for phase in speed profile memory floor callgrind instructions; do
+for phase in speed profile memory floor callgrind instructions tls; do
     [[ $PHASES == *" $phase "* ]] || continue
     case $phase in
         callgrind|instructions) [ "$CALLGRIND" = 0 ] && continue ;;
