@@ -65,49 +65,54 @@ bool decode_hex_into(const signed char (&table)[256], std::string_view text,
 }
 
 // RFC 4648 base64 with padding; the bits a last quantum leaves unused must
-// be zero, so that no second text decodes to the same bytes.
-template <typename Out>
-bool decode_base64_into(std::string_view text, Out &&put)
+// be zero, so that no second text decodes to the same bytes.  Straight
+// into out, which holds capacity bytes; no branch per digit (an invalid
+// one, -1, makes the OR of all of them negative).
+bool decode_base64_to(std::string_view text, unsigned char *out,
+                      std::size_t capacity, std::size_t &size)
 {
     if (text.empty() || text.size() % 4 != 0) {
         return false;
     }
-
     std::size_t padding = 0;
     if (text.back() == '=') {
         padding = text[text.size() - 2] == '=' ? 2 : 1;
     }
-
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        bool last = i + 4 == text.size();
-        std::size_t digits = last ? 4 - padding : 4;
-        unsigned value = 0;
-
-        for (std::size_t j = 0; j < 4; j++) {
-            int d = j < digits ? digit(kDigits.base64, text[i + j]) : 0;
-            if (d < 0) {
-                return false;
-            }
-            value = value << 6 | static_cast<unsigned>(d);
-        }
-
-        put(static_cast<unsigned char>(value >> 16));
-        if (digits == 2) {
-            if ((value & 0xffff) != 0) {
-                return false;
-            }
-            continue;
-        }
-        put(static_cast<unsigned char>(value >> 8));
-        if (digits == 3) {
-            if ((value & 0xff) != 0) {
-                return false;
-            }
-            continue;
-        }
-        put(static_cast<unsigned char>(value));
+    std::size_t n = text.size() / 4 * 3 - padding;
+    if (n > capacity) {
+        return false;
     }
-    return true;
+
+    const char *p = text.data();
+    std::size_t whole = text.size() / 4 - (padding != 0);
+    int invalid = 0;
+    auto value = [&invalid](char c) {
+        int d = digit(kDigits.base64, c);
+        invalid |= d;
+        return static_cast<unsigned>(d);
+    };
+
+    for (std::size_t q = 0; q < whole; q++, p += 4, out += 3) {
+        unsigned v = value(p[0]) << 18 | value(p[1]) << 12
+                     | value(p[2]) << 6 | value(p[3]);
+        out[0] = static_cast<unsigned char>(v >> 16);
+        out[1] = static_cast<unsigned char>(v >> 8);
+        out[2] = static_cast<unsigned char>(v);
+    }
+    bool unused_zero = true;
+    if (padding != 0) {
+        unsigned v = value(p[0]) << 18 | value(p[1]) << 12
+                     | (padding == 1 ? value(p[2]) << 6 : 0);
+        out[0] = static_cast<unsigned char>(v >> 16);
+        if (padding == 1) {
+            out[1] = static_cast<unsigned char>(v >> 8);
+            unused_zero = (v & 0xff) == 0;
+        } else {
+            unused_zero = (v & 0xffff) == 0;
+        }
+    }
+    size = n;
+    return invalid >= 0 && unused_zero;
 }
 
 // Node's base64 decoder: both alphabets, any other byte skipped, the
@@ -198,8 +203,8 @@ bool decode(Encoding encoding, std::string_view text, Bytes &out)
     case Encoding::HexLower:
         return decode_hex_bytes<false>(text, out);
     case Encoding::Base64:
-        ok = decode_base64_into(text, put);
-        break;
+        return decode_base64_to(text, out.data.data(), out.data.size(),
+                                out.size);
     case Encoding::Base64Lenient:
         ok = decode_base64_lenient_into(text, put);
         break;
@@ -209,10 +214,18 @@ bool decode(Encoding encoding, std::string_view text, Bytes &out)
 
 bool decode_base64(std::string_view text, std::string &out)
 {
-    out.clear();
-    return decode_base64_into(text, [&out](unsigned char byte) {
-        out.push_back(static_cast<char>(byte));
-    });
+    // on failure out keeps its length, so that a caller wiping a
+    // secret's decoding wipes whatever was written
+    std::size_t size = 0;
+    out.assign(text.size() / 4 * 3, '\0');
+    if (out.empty()
+        || !decode_base64_to(text, reinterpret_cast<unsigned char *>(&out[0]),
+                             out.size(), size))
+    {
+        return false;
+    }
+    out.resize(size);
+    return true;
 }
 
 bool decode_hex(std::string_view text, std::string &out)

@@ -134,25 +134,6 @@ bool Hash::init(HashAlgorithm algorithm)
     return false;
 }
 
-bool Hash::update(const void *data, std::size_t len)
-{
-    if (!live_) {
-        return false;
-    }
-    if (len == 0) {
-        return true;
-    }
-    switch (algorithm_) {
-    case HashAlgorithm::Sha1:
-        return SHA1_Update(&state_.sha1, data, len) == 1;
-    case HashAlgorithm::Sha256:
-        return SHA256_Update(&state_.sha256, data, len) == 1;
-    case HashAlgorithm::Sha512:
-        return SHA512_Update(&state_.sha512, data, len) == 1;
-    }
-    return false;
-}
-
 bool Hash::finish(Bytes &out)
 {
     bool ok = false;

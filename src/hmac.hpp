@@ -54,7 +54,7 @@ public:
     Hash &operator=(const Hash &other);
 
     bool init(HashAlgorithm algorithm);
-    bool update(const void *data, std::size_t len);
+    inline bool update(const void *data, std::size_t len);
     // The state is spent; init() or a copy starts it again.
     bool finish(Bytes &out);
     void wipe();
@@ -71,6 +71,27 @@ private:
         SHA512_CTX  sha512;
     } state_;
 };
+
+// Inline: called for every piece of every body.  (OpenSSL 3 deprecates
+// the SHA*_ functions: see hmac.cpp for why they are used.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+bool Hash::update(const void *data, std::size_t len)
+{
+    if (!live_) {
+        return false;
+    }
+    switch (algorithm_) {
+    case HashAlgorithm::Sha1:
+        return SHA1_Update(&state_.sha1, data, len) == 1;
+    case HashAlgorithm::Sha256:
+        return SHA256_Update(&state_.sha256, data, len) == 1;
+    case HashAlgorithm::Sha512:
+        return SHA512_Update(&state_.sha512, data, len) == 1;
+    }
+    return false;
+}
+#pragma GCC diagnostic pop
 
 // A secret reduced to the two hash states HMAC starts from: the inner hash
 // after absorbing key XOR ipad, the outer after key XOR opad (the

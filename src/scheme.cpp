@@ -544,6 +544,12 @@ const char *Scheme::error_body(ws_result_e result) const
 
 const Scheme *find_scheme(ws_scheme_e id)
 {
+    // the rows follow the enumeration from novu on: found at once
+    constexpr std::size_t kRows = sizeof(kSchemes) / sizeof(kSchemes[0]);
+    std::size_t at = static_cast<std::size_t>(id) - WS_SCHEME_NOVU;
+    if (at < kRows && kSchemes[at].id == id) {
+        return &kSchemes[at];
+    }
     for (const Scheme &scheme : kSchemes) {
         if (scheme.id == id) {
             return &scheme;

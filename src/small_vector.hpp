@@ -33,22 +33,24 @@ public:
         return i < N ? slot(i) : more_[i - N];
     }
 
-    // A new element, T(), at the end.
-    T &emplace_back()
+    // A new element at the end, made from args (T() without).
+    template <typename... Args>
+    T &emplace_back(Args &&...args)
     {
         T *element;
         if (size_ < N) {
-            element = new (&storage_[size_ * sizeof(T)]) T();
+            element = new (&storage_[size_ * sizeof(T)])
+                          T(std::forward<Args>(args)...);
         } else {
-            more_.emplace_back();
+            more_.emplace_back(std::forward<Args>(args)...);
             element = &more_.back();
         }
         size_++;
         return *element;
     }
 
-    void push_back(const T &value) { emplace_back() = value; }
-    void push_back(T &&value) { emplace_back() = std::move(value); }
+    void push_back(const T &value) { emplace_back(value); }
+    void push_back(T &&value) { emplace_back(std::move(value)); }
 
     void pop_back()
     {
