@@ -858,9 +858,12 @@ void ws_check_expect_body(ws_check_t *check, uint64_t length)
     if (!check->keeping) {
         return;
     }
-    // what comes after the body (a template's last pieces) is short
+    // what comes after the body (a template's last pieces) is short; and
+    // the length is the client's word, before any signature verified: at
+    // most 64 KiB is reserved on it (a larger body grows as it comes)
     constexpr std::size_t kRoom = 256;
-    std::size_t body = length < kMaxKeptMessage ? length : kMaxKeptMessage;
+    constexpr std::size_t kMaxReserved = 64 * 1024;
+    std::size_t body = length < kMaxReserved ? length : kMaxReserved;
     try {
         check->message.reserve(check->message.size() + body + kRoom);
     } catch (...) {

@@ -15,10 +15,10 @@ constexpr std::size_t kMillisecondDigits = 13;
 constexpr std::int64_t kSaturated = INT64_C(1) << 60;
 
 // The value of plain decimal digits (is_plain_decimal), saturated.
-// Leading zeros do not count towards the 18 digits an int64 holds whole.
+// Leading zeros do not count towards the 19 digits a uint64 holds whole.
 std::int64_t decimal_value(std::string_view digits)
 {
-    constexpr std::size_t kExactDigits = 18;    // 10^18 - 1 < 2^63
+    constexpr std::size_t kExactDigits = 19;    // 10^19 - 1 < 2^64
     std::size_t first = 0;
 
     while (first < digits.size() && digits[first] == '0') {
@@ -30,15 +30,15 @@ std::int64_t decimal_value(std::string_view digits)
 
     const char *p = digits.data() + first;
     const char *end = digits.data() + digits.size();
-    std::int64_t value = 0;
+    std::uint64_t value = 0;
     for (; end - p >= 8; p += 8) {
-        value = value * 100000000
-                + static_cast<std::int64_t>(swar::decimal8(swar::load_le(p)));
+        value = value * 100000000 + swar::decimal8(swar::load_le(p));
     }
     for (; p < end; p++) {
-        value = value * 10 + (*p - '0');
+        value = value * 10 + static_cast<unsigned>(*p - '0');
     }
-    return value < kSaturated ? value : kSaturated;
+    return value < static_cast<std::uint64_t>(kSaturated)
+           ? static_cast<std::int64_t>(value) : kSaturated;
 }
 
 std::int64_t distance(std::int64_t a, std::int64_t b)

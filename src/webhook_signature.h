@@ -205,8 +205,9 @@ int ws_check_needs_body(const ws_check_t *check);
 /*
  * A hint, after ws_check_begin*(): the body's length as the request
  * announces it (Content-Length), so that a message kept whole (Ed25519,
- * Twilio's form, Linear) is allocated once rather than grown.  Never
- * trusted: more or fewer bytes may come.
+ * Twilio's form, Linear) is allocated once rather than grown (up to
+ * 64 KiB: the length is the client's word).  Never trusted: more or fewer
+ * bytes may come.
  */
 void ws_check_expect_body(ws_check_t *check, uint64_t length);
 

@@ -249,6 +249,12 @@ static void test_long_tolerance_past_epoch(void **state)
         { "0", NOW_MS, INT64_MAX, OK },
         { "0000000000000", NOW_MS, INT64_MAX, OK },
         { "1746561234", NOW_MS, INT64_MAX, OK },
+        /* 19 digits below 2^60 (the saturation) are exact: 10^18 ms is
+         * within 10^18 + 2e12 of now */
+        { "1000000000000000000", NOW_MS, INT64_C(1000002000000000000), OK },
+        { "1000000000000000000", NOW_MS, INT64_C(999990000000000000), STALE },
+        /* and leading zeros do not count towards them */
+        { "0001000000000000000000", NOW_MS, INT64_C(1000002000000000000), OK },
     };
 
     (void) state;
