@@ -82,6 +82,8 @@ set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 
 GUARD=0
 if [ "${1:-}" = --guard ]; then
@@ -136,12 +138,6 @@ WORK=$(mktemp -d "$ROOT/build/instructions.XXXXXX")
 FRONT_PID=''
 UPSTREAM_PID=''
 
-stop() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 # Stops the two nginx (by their pids: they are our children) and keeps
 # their logs.
@@ -160,25 +156,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# N distinct free ports: all held open until all are chosen
-free_ports() {
-    perl -MIO::Socket::INET -e '
-        my @s = map { IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
-                                            LocalPort => 0, ReuseAddr => 1)
-                      // die "no free port: $!\n" } 1 .. $ARGV[0];
-        print join(" ", map { $_->sockport } @s), "\n"' "$1"
-}
-
-wait_for_port() {
-    local port=$1 pid=$2
-    for _ in $(seq 600); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/ready" && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
 
 
 # --- what is measured -------------------------------------------------------
@@ -270,42 +247,6 @@ tenant_map() {
     echo "    }"
 }
 
-common_http() {
-    local dir=$1
-    cat <<EOF
-    access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    # no connection is closed for age during a run: reconnecting would be
-    # counted in whichever location it happened
-    keepalive_requests 1000000;
-    keepalive_timeout 1h;
-EOF
-}
-
-write_upstream_conf() {
-    local dir=$WORK/upstream
-    cat <<EOF
-daemon off;
-master_process off;
-pid $dir/nginx.pid;
-error_log $dir/error.log error;
-events { worker_connections 256; }
-http {
-$(common_http "$dir")
-    server {
-        listen 127.0.0.1:$UPSTREAM_PORT rcvbuf=4m;
-        client_max_body_size 2m;
-        # return discards the request body, as a fast application would
-        location / { return 200 "ok\n"; }
-    }
-}
-EOF
-}
-
 write_front_conf() {
     local dir=$WORK/front
     cat <<EOF
@@ -347,23 +288,6 @@ EOF
 
 # Deterministic bodies: the same bytes in every run.  JSON for all but
 # twilio, whose body is a form (Twilio's SMS parameters, the text long).
-make_body() {
-    local kind=$1 size=$2 file=$WORK/body.$1.$2
-    perl -e '
-        my ($kind, $size) = @ARGV;
-        srand(14);
-        my $fill = sub { join "", map { ("a".."z", "A".."Z", "0".."9")[int rand 62] } 1 .. $_[0] };
-        my ($head, $tail) = $kind eq "form"
-            ? ("AccountSid=AC0123456789abcdef0123456789abcdef&ApiVersion=2010-04-01&Body=",
-               "&From=%2B15005550006&MessageSid=SM0123456789abcdef0123456789abcdef"
-               . "&NumMedia=0&NumSegments=1&SmsStatus=received&To=%2B15005550001")
-            : ("{\"type\":\"bench\",\"data\":\"", "\"}");
-        binmode STDOUT;
-        print $head, $fill->($size - length($head) - length($tail)), $tail;
-    ' "$kind" "$size" > "$file"
-    [ "$(stat -c %s "$file")" = "$size" ] || die "body $file is not $size bytes"
-    echo "$file"
-}
 
 body_for() {
     local name=$1 size=$2
@@ -519,6 +443,8 @@ overhead_of() {
 
 read -r -a ports <<< "$(free_ports $((2 + 2 * ${#CONFIGS[@]})))"
 UPSTREAM_PORT=${ports[0]}
+# a 1 MiB request to the upstream arrives whole too (the front's rcvbuf=)
+UPSTREAM_LISTEN=rcvbuf=4m
 FRONT_PORT=${ports[1]}
 i=2
 for name in "${CONFIGS[@]}"; do
@@ -536,7 +462,7 @@ g++ -std=c++17 -O2 -Wall -Wextra -Werror "$BENCH/crypto_alone.cpp" -lcrypto \
 write_upstream_conf > "$WORK/upstream/nginx.conf"
 nginx -p "$WORK/upstream" -c "$WORK/upstream/nginx.conf" -e "$WORK/upstream/error.log" &
 UPSTREAM_PID=$!
-wait_for_port "$UPSTREAM_PORT" "$UPSTREAM_PID" || die "the upstream nginx does not start; see $WORK/upstream/error.log"
+wait_for_url "http://127.0.0.1:$UPSTREAM_PORT/ready" "$UPSTREAM_PID" || die "the upstream nginx does not start; see $WORK/upstream/error.log"
 
 write_front_conf > "$WORK/front/nginx.conf"
 nginx -t -q -p "$WORK/front" -c "$WORK/front/nginx.conf" -e "$WORK/front/error.log" \
@@ -548,7 +474,7 @@ GLIBC_TUNABLES=$MALLOC_TUNABLES \
         nginx -p "$WORK/front" -c "$WORK/front/nginx.conf" -e "$WORK/front/error.log" \
         2>"$WORK/front/valgrind.log" &
 FRONT_PID=$!
-wait_for_port "$FRONT_PORT" "$FRONT_PID" || die "nginx under callgrind does not start; see $WORK/front/valgrind.log"
+wait_for_url "http://127.0.0.1:$FRONT_PORT/ready" "$FRONT_PID" || die "nginx under callgrind does not start; see $WORK/front/valgrind.log"
 callgrind_control -i on "$FRONT_PID" >/dev/null 2>&1 \
     || die "callgrind_control cannot reach nginx under callgrind (pid $FRONT_PID)"
 

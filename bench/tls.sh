@@ -72,6 +72,8 @@ set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 MODULE_SO=${1:?usage: bench/tls.sh MODULE_SO}
 MODULE_SO=$(cd "$(dirname "$MODULE_SO")" && pwd)/$(basename "$MODULE_SO")
 
@@ -113,12 +115,6 @@ chmod 755 "$WORK"
 FRONT_PID=''
 UPSTREAM_PID=''
 
-stop() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 # Stops the two nginx (by their pids: they are our children, the front's
 # master in the foreground) and keeps their logs and configurations.
@@ -139,25 +135,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# N distinct free ports: all held open until all are chosen
-free_ports() {
-    perl -MIO::Socket::INET -e '
-        my @s = map { IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
-                                            LocalPort => 0, ReuseAddr => 1)
-                      // die "no free port: $!\n" } 1 .. $ARGV[0];
-        print join(" ", map { $_->sockport } @s), "\n"' "$1"
-}
-
-wait_for_port() {
-    local url=$1 pid=$2
-    for _ in $(seq 100); do
-        curl -ks -o /dev/null "$url" && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
 
 # --- nginx configurations ---------------------------------------------------
 
@@ -170,44 +147,6 @@ if [ "$(printf '%s\n' 1.25.1 "$NGINX_VERSION" | sort -V | head -n 1)" = 1.25.1 ]
 else
     LISTEN_HTTP2=' http2' SERVER_HTTP2=''
 fi
-
-common_http() {
-    local dir=$1
-    cat <<EOF
-    access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    # h2load's connections last the run: the handshakes (one per connection
-    # and run) are shared out over all its requests, as on a front whose
-    # senders keep their connections (nginx closes one after 1000 requests
-    # by default, which would put a handshake in every 1000th request)
-    keepalive_requests 1000000;
-    keepalive_timeout 1h;
-EOF
-}
-
-write_upstream_conf() {
-    local dir=$WORK/upstream
-    cat <<EOF
-daemon off;
-master_process off;
-pid $dir/nginx.pid;
-error_log $dir/error.log error;
-events { worker_connections 256; }
-http {
-$(common_http "$dir")
-    server {
-        listen 127.0.0.1:$UPSTREAM_PORT;
-        client_max_body_size 2m;
-        # return discards the request body, as a fast application would
-        location / { return 200 "ok\n"; }
-    }
-}
-EOF
-}
 
 # Two servers, one location each, the same but for the module's three
 # directives; each listener speaks HTTP/2 and HTTP/1.1, as the client's
@@ -268,22 +207,6 @@ EOF
 
 # --- bodies and signatures --------------------------------------------------
 
-# Deterministic JSON bodies (as bench/instructions.sh): the same bytes in
-# every run.
-make_body() {
-    local size=$1 file=$WORK/body.$1
-    perl -e '
-        my ($size) = @ARGV;
-        srand(14);
-        my ($head, $tail) = ("{\"type\":\"bench\",\"data\":\"", "\"}");
-        binmode STDOUT;
-        print $head, join("", map { ("a".."z", "A".."Z", "0".."9")[int rand 62] }
-                                  1 .. $size - length($head) - length($tail)), $tail;
-    ' "$size" > "$file"
-    [ "$(stat -c %s "$file")" = "$size" ] || die "body $file is not $size bytes"
-    echo "$file"
-}
-
 # The Novu-Signature header value for a body, as tools/webhook-sign (the
 # repository's signer) prints it: millisecond timestamp, as Novu Cloud.
 sign() {
@@ -318,7 +241,7 @@ post() {
 # protocol, the module rejects a forged and an unsigned one; so the module
 # really verifies, and the plain server is no stricter than a proxy.
 check_verifies() {
-    local protocol=$1 size=$2 body=$WORK/body.$2 signature=${SIGNATURE[$2]}
+    local protocol=$1 size=$2 body=$WORK/body.json.$2 signature=${SIGNATURE[$2]}
     local forged version=1.1 got
     [ "$protocol" = h2 ] && version=2
     forged=${signature%?}0
@@ -388,7 +311,7 @@ drive() {
     t0=$(cpu_ticks "$worker")
     ns0=$(cpu_ns "$worker")
     out=$("${CLIENT_CPUS[@]}" h2load -n "$count" -c "$CLIENTS" -m 1 "${args[@]}" \
-              -d "$WORK/body.$size" -H 'content-type: application/json' \
+              -d "$WORK/body.json.$size" -H 'content-type: application/json' \
               -H "novu-signature: ${SIGNATURE[$size]}" \
               "https://127.0.0.1:$port/hook" 2>&1) \
         || die "h2load failed against $config ($protocol, $size bytes): $(tail -n 5 <<<"$out")"
@@ -472,15 +395,15 @@ declare -A SIGNATURE
 for entry in $REQUESTS; do
     size=${entry%%:*}
     SIZES+=("$size")
-    make_body "$size" >/dev/null
-    SIGNATURE[$size]=$(sign "$WORK/body.$size")
+    make_body json "$size" >/dev/null
+    SIGNATURE[$size]=$(sign "$WORK/body.json.$size")
 done
 
 write_upstream_conf > "$WORK/upstream/nginx.conf"
 GLIBC_TUNABLES=$MALLOC_TUNABLES "${CLIENT_CPUS[@]}" \
     nginx -p "$WORK/upstream" -c "$WORK/upstream/nginx.conf" -e "$WORK/upstream/error.log" &
 UPSTREAM_PID=$!
-wait_for_port "http://127.0.0.1:$UPSTREAM_PORT/" "$UPSTREAM_PID" \
+wait_for_url "http://127.0.0.1:$UPSTREAM_PORT/" "$UPSTREAM_PID" \
     || die "the upstream nginx does not start; see $OUT/tls/upstream.error.log"
 
 write_front_conf > "$WORK/front/nginx.conf"
@@ -489,7 +412,7 @@ nginx -t -q -p "$WORK/front" -c "$WORK/front/nginx.conf" -e "$WORK/front/error.l
 GLIBC_TUNABLES=$MALLOC_TUNABLES \
     nginx -p "$WORK/front" -c "$WORK/front/nginx.conf" -e "$WORK/front/error.log" &
 FRONT_PID=$!
-wait_for_port "https://127.0.0.1:$PLAIN_PORT/" "$FRONT_PID" \
+wait_for_url "https://127.0.0.1:$PLAIN_PORT/" "$FRONT_PID" \
     || die "the front nginx does not start; see $OUT/tls/front.error.log"
 say "front nginx $NGINX_VERSION (pid $FRONT_PID, worker $(worker_pid)): plain on $PLAIN_PORT, module on $MODULE_PORT"
 
