@@ -6,7 +6,7 @@
 //
 //   'd' <text>                          decode(), every Encoding
 //   't' <now:8><tol:8><tol:8><text>     is_timestamp()/is_stale(), every TimeFormat
-//   'w' <url>\n<body>                   twilio_form_message()
+//   'w' <url>\n<body>                   twilio_form_parameters()
 //   'q' <name>\n<url>                   query_parameter()
 //   'j' <name>\n<json>                  json_top_level_integer()
 //   'k' <secret>                        Key::init(), every Algorithm x KeyFormat
@@ -357,7 +357,8 @@ void fuzz_twilio(std::string_view input)
 {
     auto [u, b] = two(input);
     Copy url(u), body(b);
-    std::string message = webhook::twilio_form_message(url.view(), body.view());
+    std::string message = std::string(url.view())
+                          + webhook::twilio_form_parameters(body.view());
 
     FUZZ_ASSERT(message.substr(0, u.size()) == u);
     // a byte can grow to U+FFFD's three (invalid UTF-8 replaced)
@@ -384,7 +385,8 @@ void fuzz_twilio(std::string_view input)
         joined += permuted[i];
     }
     Copy body2(joined);
-    FUZZ_ASSERT(webhook::twilio_form_message(url.view(), body2.view()) == message);
+    FUZZ_ASSERT(std::string(url.view())
+                    + webhook::twilio_form_parameters(body2.view()) == message);
 }
 
 void fuzz_query(std::string_view input)

@@ -128,11 +128,10 @@ struct ws_check_s {
     unsigned long long       body_bytes = 0;
     std::size_t              key_index = 0;
     // what was verified, for replay records (ws_check_replay_keys(),
-    // which makes keys of it only when asked): each secret's MAC, the first
-    // inline, or the one digest of the message a public key verified, or
-    // the message itself when it was verified whole
+    // which makes keys of it only when asked): each secret's MAC, or the
+    // one digest of the message a public key verified; or, when the
+    // message was verified whole, the message itself (verified_whole)
     SmallVector<Bytes, 2>    verified;
-    std::size_t              verified_count = 0;
     bool                     verified_whole = false;
 
     ws_check_s(const Scheme *s, const RequestHeaders &watched)
@@ -314,13 +313,11 @@ bool ws_check_s::matches(const Key &key, std::string_view signed_message,
 void ws_check_s::remember(const Bytes &mac)
 {
     verified.push_back(mac);
-    verified_count++;
 }
 
 void ws_check_s::remember_message()
 {
     verified_whole = true;
-    verified_count = 1;
 }
 
 // A MAC is a keyed PRF's output, unpredictable and already a digest: its
@@ -439,7 +436,6 @@ ws_result_e ws_check_s::judge()
 {
     key_index = 0;
     verified.clear();
-    verified_count = 0;
     verified_whole = false;
 
     if (kept_too_long) {
@@ -947,7 +943,9 @@ size_t ws_check_replay_keys(const ws_check_t *check, unsigned char *out,
     if (check->key_index == 0) {
         return 0;
     }
-    std::size_t n = std::min(max, check->verified_count);
+    // one key for a message verified whole, else one per secret's MAC
+    std::size_t n = std::min<std::size_t>(
+        max, check->verified_whole ? 1 : check->verified.size());
     for (std::size_t i = 0; i < n; i++) {
         Bytes key = check->replay_key(i);
         if (key.size != 32) {

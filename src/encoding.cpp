@@ -45,25 +45,6 @@ int digit(const signed char (&table)[256], char c)
     return table[static_cast<unsigned char>(c)];
 }
 
-template <typename Out>
-bool decode_hex_into(const signed char (&table)[256], std::string_view text,
-                     Out &&put)
-{
-    if (text.size() % 2 != 0) {
-        return false;
-    }
-    for (std::size_t i = 0; i < text.size(); i += 2) {
-        int high = digit(table, text[i]);
-        int low = digit(table, text[i + 1]);
-
-        if (high < 0 || low < 0) {
-            return false;
-        }
-        put(static_cast<unsigned char>(high << 4 | low));
-    }
-    return true;
-}
-
 // RFC 4648 base64 with padding; the bits a last quantum leaves unused must
 // be zero, so that no second text decodes to the same bytes.  Straight
 // into out, which holds capacity bytes; no branch per digit (an invalid
@@ -157,13 +138,14 @@ struct BytesWriter {
 
 }  // namespace
 
-// Hex straight into out, sixteen digits at a time (swar::hex16), the
-// rest by table; no branch per digit: an invalid digit (-1) makes the OR
-// of all of them negative.
+// Hex straight into out, which holds capacity bytes, sixteen digits at a
+// time (swar::hex16), the rest by table; no branch per digit: an invalid
+// digit (-1) makes the OR of all of them negative.
 template <bool AnyCase>
-bool decode_hex_bytes(std::string_view text, Bytes &out)
+bool decode_hex_to(std::string_view text, unsigned char *out,
+                   std::size_t capacity, std::size_t &size)
 {
-    if (text.size() % 2 != 0 || text.size() / 2 > out.data.size()) {
+    if (text.size() % 2 != 0 || text.size() / 2 > capacity) {
         return false;
     }
     const signed char (&table)[256] = AnyCase ? kDigits.hex_any
@@ -174,7 +156,7 @@ bool decode_hex_bytes(std::string_view text, Bytes &out)
     bool valid = true;
 
     for (; i + 8 <= n; i += 8, p += 16) {
-        valid &= swar::hex16<AnyCase>(p, &out.data[i]);
+        valid &= swar::hex16<AnyCase>(p, &out[i]);
     }
     int invalid = 0;
     for (; i < n; i++, p += 2) {
@@ -182,11 +164,10 @@ bool decode_hex_bytes(std::string_view text, Bytes &out)
         int low = digit(table, p[1]);
         invalid |= high | low;
         // an invalid digit's -1 is shifted as unsigned: defined, and unused
-        out.data[i] = static_cast<unsigned char>(
-                          static_cast<unsigned>(high) << 4
-                          | static_cast<unsigned>(low));
+        out[i] = static_cast<unsigned char>(static_cast<unsigned>(high) << 4
+                                            | static_cast<unsigned>(low));
     }
-    out.size = n;
+    size = n;
     return valid && invalid >= 0;
 }
 
@@ -199,9 +180,11 @@ bool decode(Encoding encoding, std::string_view text, Bytes &out)
 
     switch (encoding) {
     case Encoding::HexAnyCase:
-        return decode_hex_bytes<true>(text, out);
+        return decode_hex_to<true>(text, out.data.data(), out.data.size(),
+                                   out.size);
     case Encoding::HexLower:
-        return decode_hex_bytes<false>(text, out);
+        return decode_hex_to<false>(text, out.data.data(), out.data.size(),
+                                    out.size);
     case Encoding::Base64:
         return decode_base64_to(text, out.data.data(), out.data.size(),
                                 out.size);
@@ -230,10 +213,12 @@ bool decode_base64(std::string_view text, std::string &out)
 
 bool decode_hex(std::string_view text, std::string &out)
 {
-    out.clear();
-    return decode_hex_into(kDigits.hex_any, text, [&out](unsigned char byte) {
-        out.push_back(static_cast<char>(byte));
-    });
+    // as decode_base64(): on failure out keeps what was written
+    std::size_t size = 0;
+    out.assign(text.size() / 2, '\0');
+    return decode_hex_to<true>(text,
+                               reinterpret_cast<unsigned char *>(&out[0]),
+                               out.size(), size);
 }
 
 std::string hex_lower(std::string_view bytes)

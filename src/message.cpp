@@ -298,11 +298,6 @@ bool skip_value(std::string_view json, std::size_t &at)
 
 }  // namespace
 
-std::string twilio_form_message(std::string_view url, std::string_view body)
-{
-    return std::string(url) + twilio_form_parameters(body);
-}
-
 std::string twilio_form_parameters(std::string_view body)
 {
     std::vector<std::pair<std::string, std::string>> parameters;

@@ -12,12 +12,10 @@
 
 namespace webhook {
 
-// Twilio (twilio-node getExpectedTwilioSignature): the URL, then for each
-// application/x-www-form-urlencoded parameter of the body, sorted by name,
-// its decoded name and value.
-std::string twilio_form_message(std::string_view url, std::string_view body);
-// What follows the URL in that message: the same for every way of writing
-// the URL, so made once per request.
+// Twilio (twilio-node getExpectedTwilioSignature) signs the URL, then for
+// each application/x-www-form-urlencoded parameter of the body, sorted by
+// name, its decoded name and value: this, what follows the URL (the same
+// for every way of writing the URL, so made once per request).
 std::string twilio_form_parameters(std::string_view body);
 
 // new URL(url).toString() (WHATWG URL serialisation) for an http(s) URL as
