@@ -134,7 +134,7 @@ struct ws_check_s {
     SmallVector<Bytes, 2>    verified;
     bool                     verified_whole = false;
 
-    ws_check_s(const Scheme *s, const RequestHeaders &watched)
+    ws_check_s(const Scheme *s, const webhook::WatchedHeaders &watched)
         : configured(s), headers(watched) {}
 
     const Scheme &resolve_scheme() const;
@@ -331,6 +331,7 @@ Bytes ws_check_s::replay_key(std::size_t i) const
     const Bytes &mac = verified[i];
     Bytes key;
     key.size = 32;
+    key.data.fill(0);
     std::memcpy(key.data.data(), mac.data.data(),
                 std::min<std::size_t>(mac.size, 32));
     return key;
@@ -458,12 +459,12 @@ ws_result_e ws_check_s::judge()
 
     } else if (!macs.empty()) {
         for (std::size_t i = 0; i < macs.size(); i++) {
-            Bytes computed;
+            // finished where it is kept for the replay keys
+            Bytes &computed = verified.emplace_back();
             if (!macs[i].finish(computed)) {
                 return WS_RESULT_ERROR;
             }
             record(i, matches(*keys[i], {}, &computed));
-            remember(computed);
         }
 
     } else if (digesting) {
@@ -623,7 +624,7 @@ int64_t ws_scheme_tolerance(const ws_scheme_t *scheme)
 
 uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme)
 {
-    const webhook::RequestHeaders *watched =
+    const webhook::WatchedHeaders *watched =
         scheme != nullptr ? row(scheme)->watched() : nullptr;
     return watched != nullptr ? watched->lengths() : 0;
 }
@@ -696,7 +697,7 @@ ws_check_t *ws_check_create(const ws_scheme_t *scheme)
     if (memory == nullptr) {
         return nullptr;
     }
-    const webhook::RequestHeaders *watched = row(scheme)->watched();
+    const webhook::WatchedHeaders *watched = row(scheme)->watched();
     if (watched == nullptr) {
         check_memory.give(memory);
         return nullptr;
@@ -744,8 +745,7 @@ ws_result_e ws_check_headers(ws_check_t *check, int64_t now_ms,
         }
         if (scheme.special != Special::TimestampInBody
             && !check->parsed.timestamp.empty()
-            && webhook::is_stale(scheme.time_format, check->parsed.timestamp,
-                                 now_ms, tolerance_ms))
+            && webhook::is_stale(check->parsed.time, now_ms, tolerance_ms))
         {
             return WS_RESULT_STALE;
         }

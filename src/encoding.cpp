@@ -153,7 +153,7 @@ bool decode_hex_to(std::string_view text, unsigned char *out,
     const char *p = text.data();
     std::size_t n = text.size() / 2;
     std::size_t i = 0;
-    bool valid = true;
+    swar::s8x16 valid = ~swar::s8x16{};
 
     for (; i + 8 <= n; i += 8, p += 16) {
         valid &= swar::hex16<AnyCase>(p, &out[i]);
@@ -168,7 +168,7 @@ bool decode_hex_to(std::string_view text, unsigned char *out,
                                             | static_cast<unsigned>(low));
     }
     size = n;
-    return valid && invalid >= 0;
+    return swar::all_set(valid) && invalid >= 0;
 }
 
 bool decode(Encoding encoding, std::string_view text, Bytes &out)
@@ -241,12 +241,11 @@ bool is_header_text(std::string_view value)
 
     if (value.size() >= 16) {
         // sixteen at a time, the last sixteen overlapping the ones before
+        swar::s8x16 text = swar::header_text16(end - 16);
         for (; end - p > 16; p += 16) {
-            if (!swar::header_text16(p)) {
-                return false;
-            }
+            text &= swar::header_text16(p);
         }
-        return swar::header_text16(end - 16);
+        return swar::all_set(text);
     }
     for (; p < end; p++) {
         unsigned char c = static_cast<unsigned char>(*p);

@@ -95,7 +95,11 @@ std::size_t digest_size(HashAlgorithm algorithm)
 Hash &Hash::operator=(const Hash &other)
 {
     if (this != &other) {
-        wipe();
+        // a state of the same algorithm is overwritten whole by the copy;
+        // only another algorithm's could leave bytes behind
+        if (!other.live_ || other.algorithm_ != algorithm_) {
+            wipe();
+        }
         algorithm_ = other.algorithm_;
         live_ = other.live_;
         if (live_) {
@@ -188,12 +192,10 @@ Hmac::Hmac(Hmac &&other) noexcept
 Hmac &Hmac::operator=(Hmac &&other) noexcept
 {
     if (this != &other) {
-        inner_ = other.inner_;
-        outer_ = other.outer_;
-        running_ = other.running_;
-        other.inner_.wipe();
-        other.outer_.wipe();
-        other.running_ = false;
+        state_ = other.state_;
+        key_ = other.key_;
+        other.state_.wipe();
+        other.key_ = nullptr;
     }
     return *this;
 }
@@ -201,29 +203,32 @@ Hmac &Hmac::operator=(Hmac &&other) noexcept
 bool Hmac::init(const HmacKey &key)
 {
     if (!key.ready_) {
-        inner_.wipe();
-        outer_.wipe();
-        running_ = false;
+        state_.wipe();
+        key_ = nullptr;
         return false;
     }
-    inner_ = key.inner_;
-    outer_ = key.outer_;
-    running_ = true;
+    state_ = key.inner_;
+    key_ = &key;
     return true;
 }
 
-// The states stay until the MAC goes (wiped then, once); finished, it
-// takes no more input.
+// The inner hash goes into out, then the outer state over it in the same
+// place, so the MAC overwrites it (both are the digest's size).  The state
+// stays until the MAC goes (wiped then, once); finished, it takes no more
+// input.
 bool Hmac::finish(Bytes &out)
 {
-    Bytes inner_hash;
+    bool ok = key_ != nullptr && state_.finish(out);
 
-    bool ok = running_
-              && inner_.finish(inner_hash)
-              && outer_.update(inner_hash.data.data(), inner_hash.size)
-              && outer_.finish(out);
-    wipe_memory(inner_hash.data.data(), inner_hash.size);
-    running_ = false;
+    if (ok) {
+        state_ = key_->outer_;
+        ok = state_.update(out.data.data(), out.size) && state_.finish(out);
+    }
+    if (!ok) {
+        wipe_memory(out.data.data(), out.data.size());
+        out.size = 0;
+    }
+    key_ = nullptr;
     return ok;
 }
 

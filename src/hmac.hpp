@@ -21,8 +21,12 @@ enum class HashAlgorithm { Sha1, Sha256, Sha512 };
 struct Bytes {
     static constexpr std::size_t kCapacity = 80;
 
-    std::array<unsigned char, kCapacity> data{};
-    std::size_t                          size = 0;
+    // data is not zeroed (a MAC per secret per request): only its first
+    // size bytes mean anything
+    Bytes() : size(0) {}
+
+    std::array<unsigned char, kCapacity> data;
+    std::size_t                          size;
 
     std::string_view view() const
     {
@@ -96,8 +100,9 @@ bool Hash::update(const void *data, std::size_t len)
 // A secret reduced to the two hash states HMAC starts from: the inner hash
 // after absorbing key XOR ipad, the outer after key XOR opad (the
 // pre-computation RFC 2104 section 4 describes).  Starting a MAC from a key
-// is a copy of these states: no allocation, no hash block, nothing shared
-// that a check writes to, so one key serves any number of checks at once.
+// is a copy of its inner state, and finishing it one of the outer: no
+// allocation, no hash block, nothing shared that a check writes to, so one
+// key serves any number of checks at once.
 // The states are as good as the secret to a forger: they are wiped when the
 // key goes.
 class HmacKey {
@@ -117,8 +122,11 @@ private:
     bool  ready_ = false;
 };
 
-// One running MAC.  Every operation reports failures by returning false;
-// nothing throws.  Its states are wiped when it goes (Hash).
+// One running MAC: one state, the key's inner one, then its outer one
+// when the inner hash is done.  The key must outlive the MAC (a check
+// holds its keys; a MAC on the stack, its key).  Every operation reports
+// failures by returning false; nothing throws.  Its state is wiped when it
+// goes (Hash).
 class Hmac {
 public:
     Hmac() = default;
@@ -127,19 +135,18 @@ public:
     Hmac(const Hmac &) = delete;
     Hmac &operator=(const Hmac &) = delete;
 
-    // Starts from a pre-keyed secret (copied: the key may go afterwards).
+    // Starts from a pre-keyed secret, which stays the caller's.
     bool init(const HmacKey &key);
     // inline: called for every piece of every body
     bool update(const void *data, std::size_t len)
     {
-        return running_ && inner_.update(data, len);
+        return key_ != nullptr && state_.update(data, len);
     }
     bool finish(Bytes &out);
 
 private:
-    Hash  inner_;
-    Hash  outer_;
-    bool  running_ = false;
+    Hash           state_;
+    const HmacKey *key_ = nullptr;     // NULL: not running
 };
 
 }  // namespace webhook

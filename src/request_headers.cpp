@@ -27,53 +27,59 @@ bool equals_ignoring_case(std::string_view lowercase, std::string_view any)
     return true;
 }
 
-const HeaderField kAbsent{};
-
 }  // namespace
 
-bool RequestHeaders::watch(std::string_view lowercase_name)
+bool WatchedHeaders::watch(std::string_view lowercase_name)
 {
-    if (lowercase_name.empty() || get(lowercase_name).name == lowercase_name) {
+    if (lowercase_name.empty() || index_of(lowercase_name) != kMax) {
         return true;
     }
-    if (size_ == fields_.size()) {
+    if (size_ == kMax) {
         return false;
     }
-    fields_[size_++] = HeaderField{lowercase_name, {}, 0};
+    names_[size_++] = lowercase_name;
     lengths_ |= length_bit(lowercase_name.size());
     return true;
 }
 
+std::size_t WatchedHeaders::index_of(std::string_view lowercase_name) const
+{
+    for (std::size_t i = 0; i < size_; i++) {
+        // the scheme's row asks with the very string it watched
+        const std::string_view &name = names_[i];
+        if ((name.data() == lowercase_name.data()
+             && name.size() == lowercase_name.size())
+            || name == lowercase_name)
+        {
+            return i;
+        }
+    }
+    return kMax;
+}
+
 void RequestHeaders::offer(std::string_view name, std::string_view value)
 {
-    if ((lengths_ & length_bit(name.size())) == 0) {
+    if ((watched_->lengths() & WatchedHeaders::length_bit(name.size())) == 0) {
         return;
     }
-    for (std::size_t i = 0; i < size_; i++) {
-        HeaderField &field = fields_[i];
-
-        if (equals_ignoring_case(field.name, name)) {
-            if (field.count++ == 0) {
-                field.value = value;
+    for (std::size_t i = 0; i < watched_->size(); i++) {
+        if (equals_ignoring_case(watched_->name(i), name)) {
+            if (counts_[i]++ == 0) {
+                values_[i] = { value.data(), value.size() };
             }
             return;
         }
     }
 }
 
-const HeaderField &RequestHeaders::get(std::string_view lowercase_name) const
+HeaderField RequestHeaders::get(std::string_view lowercase_name) const
 {
-    for (std::size_t i = 0; i < size_; i++) {
-        // the scheme's row asks with the very string it watched
-        const std::string_view &name = fields_[i].name;
-        if ((name.data() == lowercase_name.data()
-             && name.size() == lowercase_name.size())
-            || name == lowercase_name)
-        {
-            return fields_[i];
-        }
+    std::size_t i = watched_->index_of(lowercase_name);
+
+    if (i == WatchedHeaders::kMax || counts_[i] == 0) {
+        return {};
     }
-    return kAbsent;
+    return { { values_[i].data, values_[i].size }, counts_[i] };
 }
 
 }  // namespace webhook

@@ -1,19 +1,49 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //
-// The few request headers a scheme reads, gathered from all of them.
+// The few request headers a scheme reads, gathered from all of them: the
+// names are the scheme's, made once (WatchedHeaders); a request keeps only
+// their values (RequestHeaders).
 
 #ifndef WEBHOOK_SIGNATURE_REQUEST_HEADERS_HPP
 #define WEBHOOK_SIGNATURE_REQUEST_HEADERS_HPP
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 namespace webhook {
 
+// A fixed set of lowercase header names.
+class WatchedHeaders {
+public:
+    static constexpr std::size_t kMax = 8;
+
+    // Returns false when the set is full (a programming error in the scheme
+    // table, caught by the unit tests).
+    bool watch(std::string_view lowercase_name);
+
+    std::size_t size() const { return size_; }
+    std::string_view name(std::size_t i) const { return names_[i]; }
+    // Where a watched name is; kMax if it is not watched.
+    std::size_t index_of(std::string_view lowercase_name) const;
+
+    // bit n set if a watched name is n bytes long (bit 63: 63 or more), so
+    // that most of a request's headers are passed over on their length
+    std::uint64_t lengths() const { return lengths_; }
+
+    static std::uint64_t length_bit(std::size_t n)
+    {
+        return std::uint64_t(1) << (n < 63 ? n : 63);
+    }
+
+private:
+    std::string_view names_[kMax];
+    std::size_t      size_ = 0;
+    std::uint64_t    lengths_ = 0;
+};
+
+// A watched header as one request sent it.
 struct HeaderField {
-    std::string_view name;       // lowercase, as the scheme names it
     std::string_view value;      // the first occurrence
     unsigned         count = 0;  // how many times the request sent it
 
@@ -21,35 +51,31 @@ struct HeaderField {
     bool repeated() const { return count > 1; }
 };
 
-// Watches a fixed set of header names (case-insensitively, as HTTP does) and
-// remembers each one's first value and how often it came.
+// One request's values of a watched set (which must outlive it), matched
+// case-insensitively, as HTTP does.
 class RequestHeaders {
 public:
-    static constexpr std::size_t kMaxWatched = 8;
+    explicit RequestHeaders(const WatchedHeaders &watched)
+        : watched_(&watched) {}
 
-    // Returns false when the set is full (a programming error in the scheme
-    // table, caught by the unit tests).
-    bool watch(std::string_view lowercase_name);
     // Any case; nginx's lowercased copy of the name (lowcase_key) is the
     // quickest to compare.
     void offer(std::string_view name, std::string_view value);
 
     // An absent field (count 0) for names nobody watched or that never came.
-    const HeaderField &get(std::string_view lowercase_name) const;
-
-    // bit n set if a watched name is n bytes long (bit 63: 63 or more), so
-    // that most of a request's headers are passed over on their length
-    std::uint64_t lengths() const { return lengths_; }
+    HeaderField get(std::string_view lowercase_name) const;
 
 private:
-    static std::uint64_t length_bit(std::size_t n)
-    {
-        return std::uint64_t(1) << (n < 63 ? n : 63);
-    }
+    // a value is set when its count first becomes 1: only counts start
+    // zeroed, for every request
+    struct Value {
+        const char  *data;
+        std::size_t  size;
+    };
 
-    std::array<HeaderField, kMaxWatched> fields_;
-    std::size_t                          size_ = 0;
-    std::uint64_t                        lengths_ = 0;
+    const WatchedHeaders *watched_;
+    Value                 values_[WatchedHeaders::kMax];
+    unsigned              counts_[WatchedHeaders::kMax] = {};
 };
 
 }  // namespace webhook

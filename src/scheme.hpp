@@ -162,15 +162,15 @@ struct Scheme {
 
     // the headers a check of this scheme watches (watched()), when not the
     // table's own: a CustomScheme's
-    const RequestHeaders *watch_set = nullptr;
+    const WatchedHeaders *watch_set = nullptr;
 
     bool signs_url() const;
     bool sent_by(const RequestHeaders &headers) const;
     // Every header a check of this scheme reads (under auto, those of
     // every scheme it chooses from): made once, copied into each check.
     // NULL if they do not fit (a mistake in the table: unit tests).
-    const RequestHeaders *watched() const;
-    bool watch_headers(RequestHeaders &headers) const;
+    const WatchedHeaders *watched() const;
+    bool watch_headers(WatchedHeaders &headers) const;
     const char *error_body(ws_result_e result) const;
 };
 
@@ -178,7 +178,7 @@ struct Scheme {
 struct CustomScheme : Scheme {
     std::string    header;
     std::string    prefix;
-    RequestHeaders watched_headers;
+    WatchedHeaders watched_headers;
 };
 
 extern const std::string_view kContentType;
@@ -193,6 +193,7 @@ const Scheme *const *auto_schemes(std::size_t &n);
 
 struct ParsedSignature {
     std::string_view   timestamp;     // exactly as sent
+    Timestamp          time;          // its value, when the format has one
     std::string_view   delivery_id;
     std::string_view   token;         // Syntax::Token: the header's value
     SmallVector<Bytes, 4> candidates;  // every signature the request offers
@@ -200,6 +201,7 @@ struct ParsedSignature {
     void clear()
     {
         timestamp = delivery_id = token = {};
+        time = {};
         candidates.clear();
     }
 };

@@ -5,45 +5,53 @@
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace webhook {
 
 // A vector whose first N elements live inline: the common request (one or
-// two secrets, a few signatures) allocates nothing; more spill to the heap.
-// The inline room is raw storage, constructed element by element as they
-// come: a check that uses one of N slots pays for one, not for zeroing N.
-// Only what the core needs: emplace_back, push_back, pop_back, clear,
-// indexing, iteration.  Not copyable: a check's vectors live and die with it.
+// two secrets, a few signatures) allocates nothing; more move the whole
+// vector to the heap, so that the elements are always contiguous and a
+// loop over them is a loop over a pointer.  The inline room is raw
+// storage, constructed element by element as they come: a check that uses
+// one of N slots pays for one, not for zeroing N.  Only what the core
+// needs: emplace_back, push_back, pop_back, clear, indexing, iteration.
+// Not copyable: a check's vectors live and die with it.
 template <typename T, std::size_t N>
 class SmallVector {
 public:
     SmallVector() = default;
-    ~SmallVector() { clear(); }
+    ~SmallVector()
+    {
+        clear();
+        release();
+    }
     SmallVector(const SmallVector &) = delete;
     SmallVector &operator=(const SmallVector &) = delete;
 
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
 
-    T &operator[](std::size_t i) { return i < N ? slot(i) : more_[i - N]; }
-    const T &operator[](std::size_t i) const
-    {
-        return i < N ? slot(i) : more_[i - N];
-    }
+    T &operator[](std::size_t i) { return data()[i]; }
+    const T &operator[](std::size_t i) const { return data()[i]; }
 
-    // A new element at the end, made from args (T() without).
+    T *begin() { return data(); }
+    T *end() { return data() + size_; }
+    const T *begin() const { return data(); }
+    const T *end() const { return data() + size_; }
+
+    // A new element at the end, made from args (T() without).  Throws
+    // std::bad_alloc if the vector must grow and cannot (moves must not
+    // throw: the core's elements are pointers, MACs and digests).
     template <typename... Args>
     T &emplace_back(Args &&...args)
     {
         T *element;
-        if (size_ < N) {
-            element = new (&storage_[size_ * sizeof(T)])
-                          T(std::forward<Args>(args)...);
+        if (size_ < capacity_) {
+            element = new (data() + size_) T(std::forward<Args>(args)...);
         } else {
-            more_.emplace_back(std::forward<Args>(args)...);
-            element = &more_.back();
+            element = grow_with(std::forward<Args>(args)...);
         }
         size_++;
         return *element;
@@ -52,57 +60,66 @@ public:
     void push_back(const T &value) { emplace_back(value); }
     void push_back(T &&value) { emplace_back(std::move(value)); }
 
-    void pop_back()
-    {
-        if (size_ > N) {
-            more_.pop_back();
-        } else {
-            slot(size_ - 1).~T();
-        }
-        size_--;
-    }
+    void pop_back() { data()[--size_].~T(); }
 
     void clear()
     {
-        for (std::size_t i = 0; i < size_ && i < N; i++) {
-            slot(i).~T();
+        for (std::size_t i = 0; i < size_; i++) {
+            data()[i].~T();
         }
-        more_.clear();
         size_ = 0;
     }
 
-    template <typename V, typename Owner>
-    class Iterator {
-    public:
-        Iterator(Owner *owner, std::size_t i) : owner_(owner), i_(i) {}
-        V &operator*() const { return (*owner_)[i_]; }
-        Iterator &operator++() { i_++; return *this; }
-        bool operator!=(const Iterator &other) const { return i_ != other.i_; }
-
-    private:
-        Owner       *owner_;
-        std::size_t  i_;
-    };
-
-    Iterator<T, SmallVector> begin() { return {this, 0}; }
-    Iterator<T, SmallVector> end() { return {this, size_}; }
-    Iterator<const T, const SmallVector> begin() const { return {this, 0}; }
-    Iterator<const T, const SmallVector> end() const { return {this, size_}; }
-
 private:
-    T &slot(std::size_t i)
+    T *data() { return heap_ != nullptr ? heap_ : inline_data(); }
+    const T *data() const
     {
-        return *std::launder(reinterpret_cast<T *>(&storage_[i * sizeof(T)]));
+        return heap_ != nullptr ? heap_
+                                : const_cast<SmallVector *>(this)->inline_data();
     }
-    const T &slot(std::size_t i) const
+
+    T *inline_data()
     {
-        return *std::launder(
-                   reinterpret_cast<const T *>(&storage_[i * sizeof(T)]));
+        return std::launder(reinterpret_cast<T *>(storage_));
+    }
+
+    // Twice the room, the new element made there first (its arguments may
+    // be elements of this vector), then the others moved after it.
+    template <typename... Args>
+    T *grow_with(Args &&...args)
+    {
+        std::size_t capacity = capacity_ * 2;
+        T *bigger = static_cast<T *>(::operator new(capacity * sizeof(T)));
+        T *element;
+        try {
+            element = new (bigger + size_) T(std::forward<Args>(args)...);
+        } catch (...) {
+            ::operator delete(bigger);
+            throw;
+        }
+        T *old = data();
+        for (std::size_t i = 0; i < size_; i++) {
+            new (bigger + i) T(std::move(old[i]));
+            old[i].~T();
+        }
+        release();
+        heap_ = bigger;
+        capacity_ = capacity;
+        return element;
+    }
+
+    void release()
+    {
+        if (heap_ != nullptr) {
+            ::operator delete(heap_);
+            heap_ = nullptr;
+        }
     }
 
     alignas(T) unsigned char  storage_[N * sizeof(T)];
-    std::vector<T>            more_;
+    T                        *heap_ = nullptr;
     std::size_t               size_ = 0;
+    std::size_t               capacity_ = N;
 };
 
 }  // namespace webhook

@@ -14,31 +14,59 @@ constexpr std::size_t kMillisecondDigits = 13;
 // the tolerance, and differences with the clock cannot overflow.
 constexpr std::int64_t kSaturated = INT64_C(1) << 60;
 
-// The value of plain decimal digits (is_plain_decimal), saturated.
-// Leading zeros do not count towards the 19 digits a uint64 holds whole.
-std::int64_t decimal_value(std::string_view digits)
+// The value of eight digits or fewer, ending at end (at least eight bytes
+// readable before it): the bytes before the n digits read as '0'.
+std::uint64_t tail_word(const char *end, std::size_t n)
+{
+    std::uint64_t w = swar::load_le(end - 8);
+    std::size_t before = 8 - n;     // the lowest bytes, in reading order
+    std::uint64_t mask = before == 8 ? ~std::uint64_t(0)
+                                     : (std::uint64_t(1) << (8 * before)) - 1;
+    return (w & ~mask) | ('0' * swar::kOnes & mask);
+}
+
+constexpr std::uint64_t kPowersOfTen[] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+};
+
+// Plain decimal digits (is_plain_decimal) and their value, saturated: a
+// timestamp's ten or thirteen digits in two words, any other length digit
+// by digit.  Leading zeros do not count towards the 19 digits a uint64
+// holds whole.
+bool read_decimal(std::string_view digits, std::int64_t &out)
 {
     constexpr std::size_t kExactDigits = 19;    // 10^19 - 1 < 2^64
-    std::size_t first = 0;
-
-    while (first < digits.size() && digits[first] == '0') {
-        first++;
-    }
-    if (digits.size() - first > kExactDigits) {
-        return kSaturated;
-    }
-
-    const char *p = digits.data() + first;
-    const char *end = digits.data() + digits.size();
+    std::size_t n = digits.size();
+    const char *p = digits.data();
     std::uint64_t value = 0;
-    for (; end - p >= 8; p += 8) {
-        value = value * 100000000 + swar::decimal8(swar::load_le(p));
+
+    if (n >= 8 && n <= 16) {
+        std::uint64_t head = swar::load_le(p);
+        std::uint64_t tail = tail_word(p + n, n - 8);
+        if (!swar::all_digits(head) || !swar::all_digits(tail)) {
+            return false;
+        }
+        value = swar::decimal8(head) * kPowersOfTen[n - 8]
+                + swar::decimal8(tail);
+    } else {
+        if (!is_plain_decimal(digits)) {
+            return false;
+        }
+        std::size_t first = 0;
+        while (first < n && p[first] == '0') {
+            first++;
+        }
+        if (n - first > kExactDigits) {
+            out = kSaturated;
+            return true;
+        }
+        for (std::size_t i = first; i < n; i++) {
+            value = value * 10 + static_cast<unsigned>(p[i] - '0');
+        }
     }
-    for (; p < end; p++) {
-        value = value * 10 + static_cast<unsigned>(*p - '0');
-    }
-    return value < static_cast<std::uint64_t>(kSaturated)
-           ? static_cast<std::int64_t>(value) : kSaturated;
+    out = value < static_cast<std::uint64_t>(kSaturated)
+          ? static_cast<std::int64_t>(value) : kSaturated;
+    return true;
 }
 
 std::int64_t distance(std::int64_t a, std::int64_t b)
@@ -174,47 +202,57 @@ bool is_plain_decimal(std::string_view text)
     return !text.empty();
 }
 
-bool is_timestamp(TimeFormat format, std::string_view text)
+bool read_timestamp(TimeFormat format, std::string_view text, Timestamp &out)
 {
-    std::int64_t ms;
-
     switch (format) {
-    case TimeFormat::None:    return false;
-    case TimeFormat::Rfc3339: return rfc3339_ms(text, ms);
-    default:                  return is_plain_decimal(text);
+    case TimeFormat::None:
+        return false;
+    case TimeFormat::Rfc3339:
+        out.seconds = false;
+        return rfc3339_ms(text, out.value);
+    case TimeFormat::UnixSeconds:
+    case TimeFormat::UnixMilliseconds:
+    case TimeFormat::UnixAuto:
+        break;
     }
+    out.seconds = format == TimeFormat::UnixSeconds
+                  || (format == TimeFormat::UnixAuto
+                      && text.size() < kMillisecondDigits);
+    return read_decimal(text, out.value);
 }
 
-bool is_stale(TimeFormat format, std::string_view timestamp,
-              std::int64_t now_ms, std::int64_t tolerance_ms)
+bool is_stale(const Timestamp &timestamp, std::int64_t now_ms,
+              std::int64_t tolerance_ms)
 {
+    if (tolerance_ms < 0) {
+        return false;
+    }
+    if (timestamp.value == kSaturated) {
+        return true;
+    }
+    if (!timestamp.seconds) {
+        return distance(now_ms, timestamp.value) > tolerance_ms;
+    }
+    // d * 1000 > tolerance, without the product (d may be near 2^60)
+    return distance(now_ms / 1000, timestamp.value) > tolerance_ms / 1000;
+}
+
+bool is_timestamp(TimeFormat format, std::string_view text)
+{
+    Timestamp timestamp;
+    return read_timestamp(format, text, timestamp);
+}
+
+bool is_stale(TimeFormat format, std::string_view text, std::int64_t now_ms,
+              std::int64_t tolerance_ms)
+{
+    Timestamp timestamp;
+
     if (tolerance_ms < 0 || format == TimeFormat::None) {
         return false;
     }
-
-    if (format == TimeFormat::Rfc3339) {
-        std::int64_t ms;
-        return !rfc3339_ms(timestamp, ms)
-               || distance(now_ms, ms) > tolerance_ms;
-    }
-
-    std::int64_t value = decimal_value(timestamp);
-
-    if (value == kSaturated) {
-        return true;
-    }
-
-    bool milliseconds = format == TimeFormat::UnixMilliseconds
-                        || (format == TimeFormat::UnixAuto
-                            && timestamp.size() >= kMillisecondDigits);
-    if (milliseconds) {
-        return distance(now_ms, value) > tolerance_ms;
-    }
-
-    std::int64_t now_s = now_ms / 1000;
-
-    // d * 1000 > tolerance, without the product (d may be near 2^60)
-    return distance(now_s, value) > tolerance_ms / 1000;
+    return !read_timestamp(format, text, timestamp)
+           || is_stale(timestamp, now_ms, tolerance_ms);
 }
 
 }  // namespace webhook

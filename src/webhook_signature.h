@@ -171,8 +171,8 @@ ws_result_e ws_check_begin(ws_check_t *check, const ws_bytes_t *secrets,
  * states (or a public key); the caller's bytes may go.  NULL if the secret
  * cannot be a key of the scheme, with *error (if error is not NULL) saying
  * why without quoting it, or if memory is exhausted (*error NULL).  A key
- * may serve any number of checks, also at once, and may go as soon as they
- * have begun.
+ * may serve any number of checks, also at once, and must outlive them (the
+ * glue's keys live as long as the configuration).
  */
 ws_key_t *ws_key_create(const ws_scheme_t *scheme, ws_bytes_t secret,
     const char **error);

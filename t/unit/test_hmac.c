@@ -513,7 +513,7 @@ typedef struct {
     const char   *label;
     const char   *sig;
     size_t        nsecrets;
-    const char   *secrets[3];
+    const char   *secrets[5];
     ws_result_e   expect;
     size_t        key_index;
 } rotation_t;
@@ -538,6 +538,13 @@ static void test_rotation(void **state)
           WS_RESULT_MISMATCH, 0 },
         { "three, 3rd verifies, other order", SIG_OLD, 3,
           { "newest-secret", "new-secret", "old-secret" }, WS_RESULT_OK, 3 },
+        /* more secrets than a check holds inline: its vectors move */
+        { "five, 5th verifies", SIG_OLD, 5,
+          { "s1", "s2", "s3", "s4", "old-secret" }, WS_RESULT_OK, 5 },
+        { "five, 3rd verifies", SIG_NEW, 5,
+          { "s1", "s2", "new-secret", "s4", "s5" }, WS_RESULT_OK, 3 },
+        { "five, none verifies", SIG_A1, 5,
+          { "s1", "s2", "s3", "s4", "s5" }, WS_RESULT_MISMATCH, 0 },
         { "one, verifies", SIG_NEWEST, 1, { "newest-secret" },
           WS_RESULT_OK, 1 },
         { "one, does not verify", SIG_NEWEST, 1, { "new-secret" },

@@ -279,26 +279,6 @@ static void test_key_lengths_match_openssl(void **state)
     }
 }
 
-/* A key may go as soon as the checks it began have begun. */
-static void test_key_destroyed_after_begin(void **state)
-{
-    ws_key_t   *key = ws_key_create(NOVU_ROW, ws_s(SECRET), NULL);
-    ws_bytes_t  none = ws_b("", 0);
-    ws_check_t *check = new_check(WS_SCHEME_NOVU, novu_a1, 1);
-
-    (void) state;
-    assert_non_null(key);
-    assert_result(ws_check_headers(check, NOW_MS, TOL_5M), WS_RESULT_OK);
-    assert_result(begin_keyed(check, &none, &key, 1), WS_RESULT_OK);
-    ws_key_destroy(key);
-
-    assert_result(ws_check_update(check, BODY_A1, strlen(BODY_A1)),
-                  WS_RESULT_OK);
-    assert_result(ws_check_finish(check), WS_RESULT_OK);
-    ws_check_destroy(check);
-}
-
-
 /*
  * Secrets given as bytes (a variable's value) are keyed once per thread
  * and kept, at most 2,048 of them.  Whatever the cache holds, a secret
@@ -401,7 +381,6 @@ int main(void)
         cmocka_unit_test(test_keyed_and_plain_secrets_mix),
         cmocka_unit_test(test_missing_key_and_empty_secret),
         cmocka_unit_test(test_key_lengths_match_openssl),
-        cmocka_unit_test(test_key_destroyed_after_begin),
         cmocka_unit_test(test_cached_secrets_verify_as_themselves),
         cmocka_unit_test(test_cached_secret_per_key_format),
         cmocka_unit_test(test_evicted_key_outlives_its_check),
