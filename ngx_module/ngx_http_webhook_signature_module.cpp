@@ -32,6 +32,9 @@ extern "C" {
 /* webhook_signature_tolerance off */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_NO_TOLERANCE  ((ngx_msec_t) -2)
 
+/* a webhook_signature_secret that is no variable (its index otherwise) */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL       -1
+
 /* a secret file larger than this (once stripped) is a mistake, not a key */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
 
@@ -164,7 +167,7 @@ typedef struct {
 /* a webhook_signature_secret as configured, before a scheme keys it */
 typedef struct {
     ngx_str_t                   value;      /* empty for a variable */
-    ngx_http_complex_value_t   *variable;   /* NULL for a known secret */
+    ngx_int_t                   variable;   /* its index; or a literal */
     /* where it was configured: a key that cannot work is reported there */
     ngx_str_t                   file;
     ngx_uint_t                  line;
@@ -187,7 +190,7 @@ typedef struct {
      */
     ngx_array_t                *secrets;    /* of ws_secret_t */
     /* parallel to secrets, NULL where known; NULL if none has a variable */
-    ngx_array_t                *variables;  /* of ngx_http_complex_value_t * */
+    ngx_array_t                *variables;  /* of ngx_int_t (indexes) */
     ngx_http_complex_value_t   *url;
     /* Novu Inbox: whose subscriberHash $webhook_signature_subscriber_hash is */
     ngx_http_complex_value_t   *subscriber_id;
@@ -295,7 +298,9 @@ static void ngx_http_webhook_signature_set_variable(
 static char *ngx_http_webhook_signature_secret(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf,
-    ngx_str_t *value, ngx_http_complex_value_t **cv);
+    ngx_str_t *value, ngx_int_t *index);
+static ngx_int_t ngx_http_webhook_signature_variable_secret(
+    ngx_http_request_t *r, ngx_int_t index, ngx_str_t *value);
 static ngx_flag_t ngx_http_webhook_signature_name_char(u_char c,
     ngx_flag_t first);
 static ngx_int_t ngx_http_webhook_signature_read_secret_file(ngx_conf_t *cf,
@@ -876,10 +881,10 @@ ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    ngx_str_t                   value;
-    ngx_uint_t                  i, n;
-    ws_secret_t                *secrets;
-    ngx_http_complex_value_t  **variables;
+    ngx_int_t    *variables;
+    ngx_str_t     value;
+    ngx_uint_t    i, n;
+    ws_secret_t  *secrets;
 
     n = wlcf->secrets->nelts;
     secrets = static_cast<ws_secret_t *>(wlcf->secrets->elts);
@@ -896,15 +901,16 @@ ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     }
 
     ngx_memcpy(secrets, wlcf->secrets->elts, n * sizeof(ws_secret_t));
-    variables = static_cast<ngx_http_complex_value_t **>(
-                    wlcf->variables->elts);
+    variables = static_cast<ngx_int_t *>(wlcf->variables->elts);
 
     for (i = 0; i < n; i++) {
-        if (variables[i] == NULL) {
+        if (variables[i] == NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL) {
             continue;
         }
 
-        if (ngx_http_complex_value(r, variables[i], &value) != NGX_OK) {
+        if (ngx_http_webhook_signature_variable_secret(r, variables[i], &value)
+            != NGX_OK)
+        {
             return WS_RESULT_ERROR;
         }
 
@@ -913,6 +919,31 @@ ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     }
 
     return ws_check_begin_secrets(ctx->check, secrets, n);
+}
+
+
+/* a secret from a variable, as this request has it: empty if not found */
+
+static ngx_int_t
+ngx_http_webhook_signature_variable_secret(ngx_http_request_t *r,
+    ngx_int_t index, ngx_str_t *value)
+{
+    ngx_http_variable_value_t  *vv;
+
+    vv = ngx_http_get_flushed_variable(r, index);
+    if (vv == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (vv->not_found) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    value->data = vv->data;
+    value->len = vv->len;
+
+    return NGX_OK;
 }
 
 
@@ -2160,8 +2191,10 @@ ngx_http_webhook_signature_subscriber_hash_variable(ngx_http_request_t *r,
                 wlcf->sources->elts);
     secret = first->value;
 
-    if (first->variable != NULL
-        && ngx_http_complex_value(r, first->variable, &secret) != NGX_OK)
+    if (first->variable != NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL
+        && ngx_http_webhook_signature_variable_secret(r, first->variable,
+                                                      &secret)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -2259,6 +2292,7 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     ngx_memzero(source, sizeof(ngx_http_webhook_signature_source_t));
+    source->variable = NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL;
     source->file = cf->conf_file->file.name;
     source->line = cf->conf_file->line;
 
@@ -2299,9 +2333,10 @@ ngx_http_webhook_signature_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 
 static ngx_int_t
 ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf, ngx_str_t *value,
-    ngx_http_complex_value_t **cv)
+    ngx_int_t *index)
 {
-    u_char  *p, *last;
+    u_char     *p, *last, *name;
+    ngx_str_t   variable;
 
     p = value->data + 1;
     last = value->data + value->len;
@@ -2310,6 +2345,8 @@ ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf, ngx_str_t *value,
         p++;
         last--;
     }
+
+    name = p;
 
     if (value->data[0] == '$' && p < last
         && ngx_http_webhook_signature_name_char(*p, 1))
@@ -2331,7 +2368,14 @@ ngx_http_webhook_signature_secret_variable(ngx_conf_t *cf, ngx_str_t *value,
         return NGX_ERROR;
     }
 
-    return ngx_http_webhook_signature_compile_value(cf, value, cv);
+    /* read by index per request: no script, no copy of the value */
+
+    variable.data = name;
+    variable.len = last - name;
+
+    *index = ngx_http_get_variable_index(cf, &variable);
+
+    return (*index == NGX_ERROR) ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -2365,8 +2409,8 @@ ngx_http_webhook_signature_prepare_secrets(ngx_conf_t *cf,
     ws_key_t                             *key;
     ngx_uint_t                            i, n;
     ws_secret_t                          *secret;
+    ngx_int_t                            *variable;
     ngx_pool_cleanup_t                   *cln;
-    ngx_http_complex_value_t            **variable;
     ngx_http_webhook_signature_source_t  *source;
 
     if (conf->sources == prev->sources && conf->row == prev->row
@@ -2387,12 +2431,11 @@ ngx_http_webhook_signature_prepare_secrets(ngx_conf_t *cf,
     }
 
     for (i = 0; i < n; i++) {
-        if (source[i].variable == NULL) {
+        if (source[i].variable == NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL) {
             continue;
         }
 
-        conf->variables = ngx_array_create(cf->pool, n,
-                              sizeof(ngx_http_complex_value_t *));
+        conf->variables = ngx_array_create(cf->pool, n, sizeof(ngx_int_t));
         if (conf->variables == NULL) {
             return NGX_ERROR;
         }
@@ -2409,7 +2452,7 @@ ngx_http_webhook_signature_prepare_secrets(ngx_conf_t *cf,
         ngx_memzero(secret, sizeof(ws_secret_t));
 
         if (conf->variables != NULL) {
-            variable = static_cast<ngx_http_complex_value_t **>(
+            variable = static_cast<ngx_int_t *>(
                            ngx_array_push(conf->variables));
             if (variable == NULL) {
                 return NGX_ERROR;
@@ -2418,7 +2461,7 @@ ngx_http_webhook_signature_prepare_secrets(ngx_conf_t *cf,
             *variable = source[i].variable;
         }
 
-        if (source[i].variable != NULL) {
+        if (source[i].variable != NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL) {
             continue;
         }
 
@@ -2786,7 +2829,7 @@ ngx_http_webhook_signature_url(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* a value with variables, compiled once (secrets, webhook_signature_url) */
+/* a value with variables, compiled once (webhook_signature_url) */
 
 static ngx_int_t
 ngx_http_webhook_signature_compile_value(ngx_conf_t *cf, ngx_str_t *value,

@@ -44,16 +44,30 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
     std::uint64_t h = (static_cast<std::uint64_t>(algorithm) << 8
                        | static_cast<std::uint64_t>(format)) ^ secret.size();
     const char *p = secret.data();
-    std::size_t left = secret.size();
+    const char *end = p + secret.size();
 
-    while (left > 0) {
-        std::uint64_t word = 0;
-        std::size_t n = left < 8 ? left : 8;
-        std::memcpy(&word, p, n);
+    // whole words, then the last eight bytes (overlapping the words
+    // before: the length is in the hash already), or a short secret's
+    // bytes one by one
+    auto mix = [&h](std::uint64_t word) {
         h = (h ^ word) * kMultiplier;
         h ^= h >> 29;
-        p += n;
-        left -= n;
+    };
+    for (; end - p > 8; p += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        mix(word);
+    }
+    if (secret.size() >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, end - 8, 8);
+        mix(word);
+    } else {
+        std::uint64_t word = 0;
+        for (; p < end; p++) {
+            word = word << 8 | static_cast<unsigned char>(*p);
+        }
+        mix(word);
     }
     return h;
 }
@@ -76,7 +90,7 @@ std::shared_ptr<const Key> KeyCache::get(Algorithm algorithm, KeyFormat format,
 
     for (std::size_t i = 0; i < kWays; i++) {
         Entry &e = set[i];
-        if (e.used != 0 && e.hash == h && e.algorithm == algorithm
+        if (e.hash == h && e.used != 0 && e.algorithm == algorithm
             && e.format == format && e.secret == secret)
         {
             e.used = ++clock_;

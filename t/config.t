@@ -237,6 +237,15 @@ accepted('exactly one variable in braces (${http_x_tenant})', <<'EOF');
     webhook_signature novu;
     webhook_signature_secret ${http_x_tenant};
 EOF
+{
+    # nginx itself refuses a variable nobody defines, naming it
+    my ($rc, $out) = t_loc(<<'EOF');
+    webhook_signature novu;
+    webhook_signature_secret $no_such_secret;
+EOF
+    ok($rc != 0 && $out =~ /\[emerg\] unknown "no_such_secret" variable/,
+       'nginx -t fails: a secret from an unknown variable') or diag $out;
+}
 
 # The size limit is on the key, after trailing CR and LF are stripped.
 $h->write_file('max.secret', ('k' x 65536) . "\n");

@@ -57,6 +57,11 @@ $h->run(<<'EOF', vars => \%vars, env => { WH_TEST_SECRET => $SEC{env} });
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        location /tenant-braces {
+            webhook_signature_secret ${tenant_secret};
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
         location /tenant-nk {
             webhook_signature notifykit;
             webhook_signature_secret $tenant_secret;
@@ -131,6 +136,12 @@ sub hook {
     $h->rejected_ok(hook('/tenant', $SEC{globex}, tenant => 'acme'),
                     'mismatch', 'novu',
                     'variable secret: another tenant\'s secret is a mismatch');
+    $h->passed_ok(hook('/tenant-braces', $SEC{acme}, tenant => 'acme'), $BODY,
+                  'variable secret in braces: ${tenant_secret} is the map');
+    $h->rejected_ok(hook('/tenant-braces', $SEC{globex}, tenant => 'acme'),
+                    'mismatch', 'novu',
+                    'variable secret in braces: another tenant\'s secret'
+                    . ' is a mismatch');
 
     $h->rejected_ok(hook('/tenant', $SEC{acme}, tenant => 'initech'),
                     'no_secret', 'novu',
