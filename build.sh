@@ -144,12 +144,17 @@ run_unit_tests() {
     mkdir -p "$out"
     say "unit tests (cmocka)"
 
+    # C tests drive the C API; C++ ones (test_*.cpp) the core's classes
     local test name failed=0
-    for test in "$ROOT"/t/unit/test_*.c; do
-        name=$(basename "$test" .c)
+    for test in "$ROOT"/t/unit/test_*.c "$ROOT"/t/unit/test_*.cpp; do
+        name=$(basename "${test%.*}")
         say "  $name"
-        cc -std=c11 -Wall -Wextra -Werror "${flags[@]}" -I"$ROOT/src" \
-            -c "$test" -o "$out/$name.o"
+        case $test in
+            *.c) cc -std=c11 -Wall -Wextra -Werror "${flags[@]}" \
+                     -I"$ROOT/src" -c "$test" -o "$out/$name.o" ;;
+            *)   g++ -std=c++17 -Wall -Wextra -Werror "${flags[@]}" \
+                     -I"$ROOT/src" -c "$test" -o "$out/$name.o" ;;
+        esac
         g++ -std=c++17 -Wall -Wextra -Werror "${flags[@]}" -I"$ROOT/src" \
             "$ROOT"/src/*.cpp "$out/$name.o" -lcmocka -lcrypto -o "$out/$name"
         "$out/$name" || failed=1

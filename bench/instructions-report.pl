@@ -113,6 +113,12 @@ for my $size (sort { $a <=> $b } keys %{$row{novu} // {}}) {
             $WHAT{$v}, size_name($size), n($d), verdict($d <= 1000);
     }
 }
+# a tenant's key, once made, is kept: none is made again per request
+for my $r (grep { $_->{config} eq 'variable_spread' } @rows) {
+    push @targets, sprintf 'kept keys, %s, %s: %s more allocator calls than plain (a key made again): %s',
+        $WHAT{variable_spread}, size_name($r->{size}), a($r->{extra_allocs}),
+        verdict($r->{extra_allocs} <= 0);
+}
 for my $r (@rows) {
     my $c = $r->{config};
     next if $c =~ /\A(?:variable|variable_spread|lua|control)\z/;

@@ -1281,14 +1281,16 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx, ws_result_e result)
 {
     ngx_flag_t   report;
-    const char  *scheme;
+    ws_scheme_e  scheme;
 
-    scheme = ws_scheme_name(ws_check_scheme(ctx->check));
+    /* its name only where a line is logged */
+    scheme = ws_check_scheme(ctx->check);
 
     if (result == WS_RESULT_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "webhook signature verified (scheme: %s, key: %uz)",
-                       scheme, ws_check_key_index(ctx->check));
+                       ws_scheme_name(scheme),
+                       ws_check_key_index(ctx->check));
 
         if (wlcf->replay != NULL) {
             result = ngx_http_webhook_signature_replay_check(r, wlcf, ctx);
@@ -1297,8 +1299,7 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
 
     ctx->result = result;
 
-    ngx_http_webhook_signature_metrics_count(r, ws_check_scheme(ctx->check),
-                                             result, wlcf->mode,
+    ngx_http_webhook_signature_metrics_count(r, scheme, result, wlcf->mode,
                                              ws_check_key_index(ctx->check));
 
     if (result == WS_RESULT_OK) {
@@ -1314,7 +1315,7 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
     if (result == WS_RESULT_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "webhook signature check failed: internal error "
-                      "(scheme: %s)", scheme);
+                      "(scheme: %s)", ws_scheme_name(scheme));
         return ngx_http_webhook_signature_reject(r, ctx,
                                              NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
@@ -1327,7 +1328,7 @@ ngx_http_webhook_signature_decide(ngx_http_request_t *r,
     ngx_log_error(wlcf->log_level, r->connection->log, 0,
                   "webhook signature check failed%s: %s (scheme: %s)",
                   report ? " (report only)" : "", ws_result_name(result),
-                  scheme);
+                  ws_scheme_name(scheme));
 
     if (report) {
         return NGX_DECLINED;

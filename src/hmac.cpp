@@ -162,12 +162,10 @@ bool Hash::finish(Bytes &out)
     return ok;
 }
 
-void Hash::wipe()
+void Hash::wipe_state()
 {
-    if (live_) {
-        wipe_memory(&state_, state_size());
-        live_ = false;
-    }
+    wipe_memory(&state_, state_size());
+    live_ = false;
 }
 
 

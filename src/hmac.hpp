@@ -61,9 +61,16 @@ public:
     inline bool update(const void *data, std::size_t len);
     // The state is spent; init() or a copy starts it again.
     bool finish(Bytes &out);
-    void wipe();
+    // inline: most hashes a check holds were never started
+    void wipe()
+    {
+        if (live_) {
+            wipe_state();
+        }
+    }
 
 private:
+    void wipe_state();
     // the bytes of state_ the algorithm uses
     std::size_t state_size() const;
 

@@ -34,9 +34,11 @@ KeyCache &KeyCache::local()
     return cache;
 }
 
-// A 64-bit multiply-xorshift over the secret's words: quick, and only ever
-// compared with hashes of other configured secrets (no attacker picks a
-// secret), so it needs no resistance to chosen collisions.
+// A 64-bit multiply-xorshift over the secret's words, then a finalizer
+// (MurmurHash3's) that spreads every bit over the bits a set is chosen by:
+// tenants' secrets often differ only in their last bytes.  Quick, and only
+// ever compared with hashes of other configured secrets (no attacker picks
+// a secret), so it needs no resistance to chosen collisions.
 std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
                                 std::string_view secret)
 {
@@ -69,6 +71,12 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
         }
         mix(word);
     }
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
     return h;
 }
 

@@ -27,9 +27,11 @@ namespace webhook {
 
 class KeyCache {
 public:
-    // 2,048 keys in all: 1,000 tenants' keys fit with room to spare (16
-    // ways: a set rarely fills before the whole does)
-    static constexpr std::size_t kSets = 128;
+    // 4,096 keys in all, in sets of 16: 1,000 tenants' keys (about 4 a
+    // set) fit with room to spare, as no set fills before the whole is
+    // full but for odds of about one in a million (2,048 left a set of 8
+    // on average, and one in four times some set over 16)
+    static constexpr std::size_t kSets = 256;
     static constexpr std::size_t kWays = 16;
 
     KeyCache() = default;

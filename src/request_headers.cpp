@@ -13,7 +13,10 @@ char ascii_lower(char c)
 
 bool equals_ignoring_case(std::string_view lowercase, std::string_view any)
 {
-    if (lowercase.size() != any.size()) {
+    // a request's other names of the same length mostly differ at once
+    if (lowercase.size() != any.size()
+        || (!any.empty() && ascii_lower(any[0]) != lowercase[0]))
+    {
         return false;
     }
     if (lowercase == any) {

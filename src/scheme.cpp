@@ -497,11 +497,6 @@ ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
 
 }  // namespace
 
-bool Scheme::signs_url() const
-{
-    return message.has(Part::Url);
-}
-
 bool Scheme::sent_by(const RequestHeaders &headers) const
 {
     return find_header(headers, signature).present();
@@ -530,28 +525,37 @@ bool Scheme::watch_headers(WatchedHeaders &headers) const
     return true;
 }
 
+namespace {
+
+constexpr std::size_t kRows = sizeof(kSchemes) / sizeof(kSchemes[0]);
+
+// Every row's watched headers, made when the library loads (the rows are
+// constants by then), then only read.
+struct WatchedSets {
+    WatchedHeaders headers[kRows];
+    bool           fit[kRows];
+
+    WatchedSets() : headers(), fit()
+    {
+        for (std::size_t i = 0; i < kRows; i++) {
+            fit[i] = kSchemes[i].watch_headers(headers[i]);
+        }
+    }
+};
+
+const WatchedSets kWatched;
+
+}  // namespace
+
 const WatchedHeaders *Scheme::watched() const
 {
     if (watch_set != nullptr) {
         return watch_set;
     }
-
-    constexpr std::size_t kRows = sizeof(kSchemes) / sizeof(kSchemes[0]);
-    struct Sets {
-        WatchedHeaders headers[kRows];
-        bool           fit[kRows];
-    };
-    // made on first use, then only read (thread-safe initialisation)
-    static const Sets sets = [] {
-        Sets made{};
-        for (std::size_t i = 0; i < kRows; i++) {
-            made.fit[i] = kSchemes[i].watch_headers(made.headers[i]);
-        }
-        return made;
-    }();
-
-    std::size_t i = static_cast<std::size_t>(this - kSchemes);
-    return i < kRows && sets.fit[i] ? &sets.headers[i] : nullptr;
+    // the rows follow the enumeration from novu on (find_scheme())
+    std::size_t i = static_cast<std::size_t>(id) - WS_SCHEME_NOVU;
+    return i < kRows && &kSchemes[i] == this && kWatched.fit[i]
+           ? &kWatched.headers[i] : nullptr;
 }
 
 const char *Scheme::error_body(ws_result_e result) const
@@ -572,7 +576,6 @@ const char *Scheme::error_body(ws_result_e result) const
 const Scheme *find_scheme(ws_scheme_e id)
 {
     // the rows follow the enumeration from novu on: found at once
-    constexpr std::size_t kRows = sizeof(kSchemes) / sizeof(kSchemes[0]);
     std::size_t at = static_cast<std::size_t>(id) - WS_SCHEME_NOVU;
     if (at < kRows && kSchemes[at].id == id) {
         return &kSchemes[at];

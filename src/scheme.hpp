@@ -95,6 +95,7 @@ struct MessageTemplate {
     Piece            pieces[kMaxPieces] = {};
     std::size_t      size = 0;
     std::size_t      body = kMaxPieces;     // where {body} is, if anywhere
+    unsigned         parts = 0;             // bit n: a piece of Part n
 
     constexpr MessageTemplate() = default;
 
@@ -109,7 +110,7 @@ struct MessageTemplate {
             }
             std::size_t open = rest.find('{');
             if (open != 0) {
-                pieces[size++] = { Part::Text, rest.substr(0, open) };
+                add({ Part::Text, rest.substr(0, open) });
                 rest.remove_prefix(open == rest.npos ? rest.size() : open);
                 continue;
             }
@@ -127,19 +128,21 @@ struct MessageTemplate {
                 }
                 body = size;
             }
-            pieces[size++] = { part, {} };
+            add({ part, {} });
             rest.remove_prefix(close + 1);
         }
     }
 
     constexpr bool has(Part part) const
     {
-        for (std::size_t i = 0; i < size; i++) {
-            if (pieces[i].part == part) {
-                return true;
-            }
-        }
-        return false;
+        return (parts >> static_cast<unsigned>(part) & 1) != 0;
+    }
+
+private:
+    constexpr void add(Piece piece)
+    {
+        pieces[size++] = piece;
+        parts |= 1u << static_cast<unsigned>(piece.part);
     }
 };
 
@@ -164,7 +167,7 @@ struct Scheme {
     // table's own: a CustomScheme's
     const WatchedHeaders *watch_set = nullptr;
 
-    bool signs_url() const;
+    bool signs_url() const { return message.has(Part::Url); }
     bool sent_by(const RequestHeaders &headers) const;
     // Every header a check of this scheme reads (under auto, those of
     // every scheme it chooses from): made once, copied into each check.

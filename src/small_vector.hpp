@@ -17,7 +17,7 @@ namespace webhook {
 // storage, constructed element by element as they come: a check that uses
 // one of N slots pays for one, not for zeroing N.  Only what the core
 // needs: emplace_back, push_back, pop_back, clear, indexing, iteration.
-// Not copyable: a check's vectors live and die with it.
+// Neither copyable nor movable: a check's vectors live and die with it.
 template <typename T, std::size_t N>
 class SmallVector {
 public:
@@ -64,19 +64,17 @@ public:
 
     void clear()
     {
-        for (std::size_t i = 0; i < size_; i++) {
-            data()[i].~T();
+        if constexpr (!std::is_trivially_destructible_v<T>) {
+            for (T &element : *this) {
+                element.~T();
+            }
         }
         size_ = 0;
     }
 
 private:
-    T *data() { return heap_ != nullptr ? heap_ : inline_data(); }
-    const T *data() const
-    {
-        return heap_ != nullptr ? heap_
-                                : const_cast<SmallVector *>(this)->inline_data();
-    }
+    T *data() { return data_; }
+    const T *data() const { return data_; }
 
     T *inline_data()
     {
@@ -103,21 +101,22 @@ private:
             old[i].~T();
         }
         release();
-        heap_ = bigger;
+        data_ = bigger;
         capacity_ = capacity;
         return element;
     }
 
     void release()
     {
-        if (heap_ != nullptr) {
-            ::operator delete(heap_);
-            heap_ = nullptr;
+        if (data_ != inline_data()) {
+            ::operator delete(data_);
+            data_ = inline_data();
         }
     }
 
+    // data_ points into the vector itself (not movable, as not copyable)
     alignas(T) unsigned char  storage_[N * sizeof(T)];
-    T                        *heap_ = nullptr;
+    T                        *data_ = inline_data();
     std::size_t               size_ = 0;
     std::size_t               capacity_ = N;
 };

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Keys of secrets from variables are kept per worker (src/key_cache.*, up
-# to 2,048): what keeping them must not change, driven through one real
+# to 4,096): what keeping them must not change, driven through one real
 # worker.  A secret verifies as itself only, under its own scheme's key
 # format (a standard_webhooks "whsec_" secret is not the same key to a
 # novu location with the same bytes); twice the cache's capacity of
@@ -18,7 +18,7 @@ use Harness;
 use Digest::SHA qw(hmac_sha256 hmac_sha256_hex);
 use MIME::Base64 qw(encode_base64);
 
-my $TENANTS = 4200;     # twice the cache's 2,048, and more
+my $TENANTS = 8400;     # twice the cache's 4,096, and more
 my $SHARED_KEY = 'kc-shared-key-bytes';
 my $WHSEC = 'whsec_' . encode_base64($SHARED_KEY, '');
 
