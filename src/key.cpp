@@ -241,6 +241,7 @@ Bytes sha256(std::string_view bytes)
 
 Key::~Key()
 {
+    EVP_MD_CTX_free(verifier_);
     EVP_PKEY_free(public_key_);
     wipe_memory(token_digest_.data.data(), token_digest_.data.size());
 }
@@ -257,6 +258,16 @@ const char *Key::init(Algorithm algorithm, KeyFormat format,
     switch (format) {
     case KeyFormat::Ed25519Hex:
         public_key_ = ed25519_public_key(secret);
+        if (public_key_ != nullptr) {
+            verifier_ = EVP_MD_CTX_new();
+            if (verifier_ == nullptr
+                || EVP_DigestVerifyInit(verifier_, nullptr, nullptr, nullptr,
+                                        public_key_) != 1)
+            {
+                ERR_clear_error();
+                return "cannot be an Ed25519 verifier";
+            }
+        }
         ERR_clear_error();      // a key that does not decode: see verify()
         return public_key_ != nullptr
                ? nullptr : "is not an Ed25519 public key of 64 hex digits";
@@ -315,14 +326,14 @@ bool Key::verify(const Bytes &signature, std::string_view message) const
     bool ok = false;
 
     if (algorithm_ == Algorithm::Ed25519) {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        ok = ctx != nullptr
-             && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr,
-                                     public_key_) == 1
-             && EVP_DigestVerify(ctx, signature.data.data(), signature.size,
+        // no key given: the kept context starts again with its own
+        ok = verifier_ != nullptr
+             && EVP_DigestVerifyInit(verifier_, nullptr, nullptr, nullptr,
+                                     nullptr) == 1
+             && EVP_DigestVerify(verifier_, signature.data.data(),
+                      signature.size,
                       reinterpret_cast<const unsigned char *>(message.data()),
                       message.size()) == 1;
-        EVP_MD_CTX_free(ctx);
 
     } else if (algorithm_ == Algorithm::EcdsaP256Sha256) {
         // message is the SHA-256 digest of the signed message

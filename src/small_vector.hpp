@@ -41,7 +41,9 @@ public:
     const T *begin() const { return data(); }
     const T *end() const { return data() + size_; }
 
-    // A new element at the end, made from args (T() without).  Throws
+    // A new element at the end, made from args; without, default-
+    // initialised (not zeroed: a MAC's state is written when it starts,
+    // a digest's bytes when it is finished).  Throws
     // std::bad_alloc if the vector must grow and cannot (moves must not
     // throw: the core's elements are pointers, MACs and digests).
     template <typename... Args>
@@ -49,7 +51,7 @@ public:
     {
         T *element;
         if (size_ < capacity_) {
-            element = new (data() + size_) T(std::forward<Args>(args)...);
+            element = make(data() + size_, std::forward<Args>(args)...);
         } else {
             element = grow_with(std::forward<Args>(args)...);
         }
@@ -73,6 +75,16 @@ public:
     }
 
 private:
+    template <typename... Args>
+    static T *make(T *at, Args &&...args)
+    {
+        if constexpr (sizeof...(Args) == 0) {
+            return new (at) T;
+        } else {
+            return new (at) T(std::forward<Args>(args)...);
+        }
+    }
+
     T *data() { return data_; }
     const T *data() const { return data_; }
 
@@ -90,7 +102,7 @@ private:
         T *bigger = static_cast<T *>(::operator new(capacity * sizeof(T)));
         T *element;
         try {
-            element = new (bigger + size_) T(std::forward<Args>(args)...);
+            element = make(bigger + size_, std::forward<Args>(args)...);
         } catch (...) {
             ::operator delete(bigger);
             throw;
