@@ -242,6 +242,7 @@ Bytes sha256(std::string_view bytes)
 Key::~Key()
 {
     EVP_MD_CTX_free(verifier_);
+    EVP_PKEY_CTX_free(digest_verifier_);
     EVP_PKEY_free(public_key_);
     wipe_memory(token_digest_.data.data(), token_digest_.data.size());
 }
@@ -274,6 +275,17 @@ const char *Key::init(Algorithm algorithm, KeyFormat format,
 
     case KeyFormat::EcPublicKey:
         public_key_ = ec_public_key(secret);
+        if (public_key_ != nullptr) {
+            digest_verifier_ = EVP_PKEY_CTX_new(public_key_, nullptr);
+            if (digest_verifier_ == nullptr
+                || EVP_PKEY_verify_init(digest_verifier_) != 1
+                || EVP_PKEY_CTX_set_signature_md(digest_verifier_,
+                                                 EVP_sha256()) != 1)
+            {
+                ERR_clear_error();
+                return "cannot be a P-256 verifier";
+            }
+        }
         ERR_clear_error();
         return public_key_ != nullptr
                ? nullptr
@@ -337,14 +349,11 @@ bool Key::verify(const Bytes &signature, std::string_view message) const
 
     } else if (algorithm_ == Algorithm::EcdsaP256Sha256) {
         // message is the SHA-256 digest of the signed message
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(public_key_, nullptr);
-        ok = ctx != nullptr
-             && EVP_PKEY_verify_init(ctx) == 1
-             && EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1
-             && EVP_PKEY_verify(ctx, signature.data.data(), signature.size,
+        ok = digest_verifier_ != nullptr
+             && EVP_PKEY_verify(digest_verifier_, signature.data.data(),
+                      signature.size,
                       reinterpret_cast<const unsigned char *>(message.data()),
                       message.size()) == 1;
-        EVP_PKEY_CTX_free(ctx);
     }
 
     // A signature that does not verify leaves OpenSSL's reasons on the

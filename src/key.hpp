@@ -13,6 +13,7 @@
 
 typedef struct evp_pkey_st EVP_PKEY;
 typedef struct evp_md_ctx_st EVP_MD_CTX;
+typedef struct evp_pkey_ctx_st EVP_PKEY_CTX;
 
 namespace webhook {
 
@@ -54,8 +55,8 @@ public:
     // Token: whether value is the secret (constant time, any length).
     bool token_matches(std::string_view value) const;
     // Ed25519: over the whole message.  ECDSA: over its SHA-256 digest.
-    // Not for two threads at once (an nginx worker has one): an Ed25519
-    // key verifies with the one context it keeps.
+    // Not for two threads at once (an nginx worker has one): a public key
+    // verifies with the one context it keeps.
     bool verify(const Bytes &signature, std::string_view message) const;
 
 private:
@@ -63,10 +64,12 @@ private:
     HmacKey    hmac_;
     Bytes      token_digest_;
     EVP_PKEY  *public_key_ = nullptr;
-    // Ed25519: set up for the key once, started again per message (the
-    // setup looks the key's type up by name among every algorithm OpenSSL
-    // knows: about 12,000 instructions inside nginx, which loads them all)
-    EVP_MD_CTX *verifier_ = nullptr;
+    // Set up for the key once, and per message started again (Ed25519)
+    // or used as it is (ECDSA's digests): the setup looks the key's type
+    // up by name among every algorithm OpenSSL knows, about 12,000
+    // instructions inside nginx, which loads them all.
+    EVP_MD_CTX   *verifier_ = nullptr;          // Ed25519
+    EVP_PKEY_CTX *digest_verifier_ = nullptr;   // ECDSA
 };
 
 // An ECDSA signature as the sender's library reads DER (SendGrid's
