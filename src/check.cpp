@@ -148,8 +148,8 @@ struct ws_check_s {
     void remember(const Bytes &verified);
     void remember_message();
     Bytes replay_key(std::size_t i) const;
-    bool twilio_matches(const Key &key, std::string_view signed_message,
-                        Bytes &computed);
+    bool twilio_matches(const Key &key, std::string_view url,
+                        std::string_view parameters, Bytes &computed);
     bool matches(const Key &key, std::string_view message,
                  const Bytes *computed);
 };
@@ -337,16 +337,16 @@ Bytes ws_check_s::replay_key(std::size_t i) const
     return key;
 }
 
-// The MAC of one of Twilio's signed messages, and whether it is a
-// signature the request offers.
-bool ws_check_s::twilio_matches(const Key &key,
-                                std::string_view signed_message,
-                                Bytes &computed)
+// The MAC of one of Twilio's signed messages, a URL and the parameters
+// after it, and whether it is a signature the request offers.
+bool ws_check_s::twilio_matches(const Key &key, std::string_view url,
+                                std::string_view parameters, Bytes &computed)
 {
     Hmac mac;
 
     if (!mac.init(key.hmac())
-        || !mac.update(signed_message.data(), signed_message.size())
+        || !mac.update(url.data(), url.size())
+        || !mac.update(parameters.data(), parameters.size())
         || !mac.finish(computed))
     {
         throw std::bad_alloc();     // reported as WS_RESULT_ERROR
@@ -378,56 +378,54 @@ ws_result_e ws_check_s::judge_twilio()
         return WS_RESULT_MISMATCH;      // a body no signature covers
     }
 
-    std::string normalised = webhook::url_normalised(url);
-    std::string urls[6] = { std::string(url), {}, normalised, {},
-                            webhook::url_query_restrung(normalised), {} };
-    for (std::size_t i = 0; i < 6; i += 2) {
-        urls[i + 1] = webhook::url_with_port_toggled(urls[i]);
-    }
-
     std::string parameters = json ? std::string()
                                   : webhook::twilio_form_parameters(message);
-    std::vector<std::string> signed_messages;
-    for (const std::string &candidate : urls) {
+
+    // Variant by variant, every secret's MAC, up to the first variant one
+    // of them verifies: the string the sender signed, however the copy
+    // spells its URL, and the replay keys are the MACs over that one.
+    // Each variant is a whole HMAC pass, made only if the ones before did
+    // not verify (the URL as sent, first, verifies but behind a proxy that
+    // rewrote it); one the same as an earlier one is not tried again.
+    std::vector<Bytes> computed(keys.size());
+    std::vector<std::string> tried;
+    auto verifies = [&](std::string candidate) {
         // the URL as sent decides whether a body digest binds the body: a
         // variant that decodes "%62odySHA256" into the name must not
         // turn a JSON delivery's URL-only signature into one for any body
         if (candidate.empty()
             || (!json
-                && candidate.find(kTwilioBodyDigest) != std::string::npos))
+                && candidate.find(kTwilioBodyDigest) != std::string::npos)
+            || std::find(tried.begin(), tried.end(), candidate)
+               != tried.end())
         {
-            continue;
+            return false;
         }
-        std::string signed_message = candidate + parameters;
-        if (std::find(signed_messages.begin(), signed_messages.end(),
-                      signed_message) == signed_messages.end())
-        {
-            signed_messages.push_back(std::move(signed_message));
-        }
-    }
-
-    // the variant that verified is the string the sender signed, however
-    // the copy spells its URL: the replay keys are MACs over that one
-    std::size_t verified = signed_messages.size();
-    std::size_t n = signed_messages.size();
-    std::vector<Bytes> computed(keys.size() * n);
-    for (std::size_t i = 0; i < keys.size(); i++) {
-        for (std::size_t j = 0; j < n; j++) {
-            if (twilio_matches(*keys[i], signed_messages[j],
-                               computed[i * n + j])
+        for (std::size_t i = 0; i < keys.size(); i++) {
+            if (twilio_matches(*keys[i], candidate, parameters, computed[i])
                 && body_bound && key_index == 0)
             {
                 key_index = i + 1;
-                verified = j;
             }
         }
-    }
+        tried.push_back(std::move(candidate));
+        return key_index != 0;
+    };
 
-    if (key_index == 0) {
+    // as given, WHATWG-normalised, that URL's query re-encoded; each with
+    // and without its port
+    std::string normalised;
+    bool ok = verifies(std::string(url))
+              || verifies(webhook::url_with_port_toggled(url))
+              || verifies(normalised = webhook::url_normalised(url))
+              || verifies(webhook::url_with_port_toggled(normalised))
+              || verifies(normalised = webhook::url_query_restrung(normalised))
+              || verifies(webhook::url_with_port_toggled(normalised));
+    if (!ok) {
         return WS_RESULT_MISMATCH;
     }
-    for (std::size_t i = 0; i < keys.size(); i++) {
-        remember(computed[i * n + verified]);
+    for (const Bytes &mac : computed) {
+        remember(mac);
     }
     return WS_RESULT_OK;
 }

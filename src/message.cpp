@@ -2,7 +2,12 @@
 
 #include "message.hpp"
 
+#include "swar.hpp"
+
 #include <algorithm>
+#include <cstring>
+#include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -67,36 +72,56 @@ std::string utf8_replaced(std::string_view in)
 
 // application/x-www-form-urlencoded decoding as Node's querystring does
 // it: '+' is a space, %XX a byte (a '%' not followed by two hex digits
-// stays as it is), the bytes then read as UTF-8 with replacement.
-std::string form_decoded(std::string_view text)
+// stays as it is).  Into out (room for text.size() bytes: a decoding is
+// at most its text's length); returns the length, and whether a byte
+// above 0x7f came out (then it is read as UTF-8 with replacement).
+std::size_t form_decode_into(std::string_view text, char *out, bool &high)
 {
-    // written in place (a parameter decodes to at most its own length),
-    // and read as UTF-8 again only if a byte above 0x7f came out
-    std::string out(text.size(), '\0');
-    char *o = &out[0];
+    char *o = out;
     unsigned char high_bits = 0;
+    std::uint64_t high_words = 0;
 
     for (std::size_t i = 0; i < text.size(); i++) {
+        // eight bytes with neither '+' nor '%' are copied as they are
+        while (text.size() - i >= 8) {
+            std::uint64_t w = swar::load_le(text.data() + i);
+            if (swar::has_byte(w, '+') || swar::has_byte(w, '%')) {
+                break;
+            }
+            std::memcpy(o, text.data() + i, 8);
+            high_words |= w;
+            o += 8;
+            i += 8;
+        }
+        if (i == text.size()) {
+            break;
+        }
         char c = text[i];
-        int high, low;
+        int high_digit, low_digit;
 
         if (c == '+') {
             c = ' ';
         } else if (c == '%' && i + 2 < text.size()
-                   && (high = hex_value(text[i + 1])) >= 0
-                   && (low = hex_value(text[i + 2])) >= 0)
+                   && (high_digit = hex_value(text[i + 1])) >= 0
+                   && (low_digit = hex_value(text[i + 2])) >= 0)
         {
-            c = static_cast<char>(high << 4 | low);
+            c = static_cast<char>(high_digit << 4 | low_digit);
             i += 2;
         }
         *o++ = c;
         high_bits |= static_cast<unsigned char>(c);
     }
-    out.resize(static_cast<std::size_t>(o - &out[0]));
-    if (high_bits >= 0x80) {
-        return utf8_replaced(out);
-    }
-    return out;
+    high = high_bits >= 0x80 || (high_words & swar::kHighs) != 0;
+    return static_cast<std::size_t>(o - out);
+}
+
+std::string form_decoded(std::string_view text)
+{
+    std::string out(text.size(), '\0');
+    bool high;
+
+    out.resize(form_decode_into(text, &out[0], high));
+    return high ? utf8_replaced(out) : out;
 }
 
 // Bytes outside unreserved escaped as %XX, uppercase: percent_encoded()
@@ -300,18 +325,35 @@ bool skip_value(std::string_view json, std::size_t &at)
 
 std::string twilio_form_parameters(std::string_view body)
 {
-    std::vector<std::pair<std::string, std::string>> parameters;
+    // every name and value decoded into one buffer, as views of it (or,
+    // read as UTF-8 with replacement, of a string of its own): no string
+    // per parameter
+    std::unique_ptr<char[]> buffer(new char[body.size() + 1]);
+    std::deque<std::string> replaced;
+    char *next = buffer.get();
+    auto decoded = [&](std::string_view text) -> std::string_view {
+        bool high;
+        std::string_view out(next, form_decode_into(text, next, high));
+        next += out.size();
+        if (high) {
+            replaced.push_back(utf8_replaced(out));
+            out = replaced.back();
+        }
+        return out;
+    };
 
+    std::vector<std::pair<std::string_view, std::string_view>> parameters;
     while (!body.empty()) {
         std::size_t end = body.find('&');
         std::string_view pair = body.substr(0, end);
         std::size_t equals = pair.find('=');
 
         if (!pair.empty()) {
-            parameters.emplace_back(
-                form_decoded(pair.substr(0, equals)),
-                equals == std::string_view::npos
-                    ? std::string() : form_decoded(pair.substr(equals + 1)));
+            std::string_view name = decoded(pair.substr(0, equals));
+            std::string_view value = equals == std::string_view::npos
+                                     ? std::string_view()
+                                     : decoded(pair.substr(equals + 1));
+            parameters.emplace_back(name, value);
         }
         if (end == std::string_view::npos) {
             break;
@@ -319,16 +361,21 @@ std::string twilio_form_parameters(std::string_view body)
         body.remove_prefix(end + 1);
     }
 
-    // by name, then by value; a parameter repeated with the same value is
-    // signed once (twilio-node makes a Set of each name's values)
+    // by name, then by value (bytes, unsigned); a parameter repeated with
+    // the same value is signed once (twilio-node makes a Set of each
+    // name's values)
     std::sort(parameters.begin(), parameters.end());
     parameters.erase(std::unique(parameters.begin(), parameters.end()),
                      parameters.end());
 
-    std::string message;
+    std::size_t size = 0;
     for (const auto &p : parameters) {
-        message += p.first;
-        message += p.second;
+        size += p.first.size() + p.second.size();
+    }
+    std::string message;
+    message.reserve(size);
+    for (const auto &p : parameters) {
+        message.append(p.first).append(p.second);
     }
     return message;
 }

@@ -40,6 +40,14 @@ inline std::uint64_t in_range(std::uint64_t w, unsigned char lo,
     return at_least_lo & ~above_hi & kHighs;
 }
 
+// Whether any of the eight bytes of w is c (the classic zero-byte test of
+// w XOR c in every byte: exact, for any bytes).
+inline bool has_byte(std::uint64_t w, unsigned char c)
+{
+    std::uint64_t x = w ^ (c * kOnes);
+    return ((x - kOnes) & ~x & kHighs) != 0;
+}
+
 // Whether all eight bytes are ASCII digits.
 inline bool all_digits(std::uint64_t w)
 {
