@@ -2,6 +2,8 @@
 
 #include "request_headers.hpp"
 
+#include "swar.hpp"
+
 namespace webhook {
 
 namespace {
@@ -11,23 +13,43 @@ char ascii_lower(char c)
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// Eight bytes with their ASCII capitals made small ('A'-'Z' plus 0x20; a
+// byte at or above 0x80 stays at or above it, so it never equals a
+// watched name's ASCII).
+std::uint64_t ascii_lower8(const char *p)
+{
+    std::uint64_t w = swar::load_le(p);
+    return w | swar::in_range(w & ~swar::kHighs, 'A', 'Z') >> 2;
+}
+
+// Names of eight bytes or more compared a word at a time, the last word
+// overlapping the one before; shorter ones byte by byte.
 bool equals_ignoring_case(std::string_view lowercase, std::string_view any)
 {
-    // a request's other names of the same length mostly differ at once
-    if (lowercase.size() != any.size()
-        || (!any.empty() && ascii_lower(any[0]) != lowercase[0]))
-    {
+    std::size_t n = any.size();
+
+    if (lowercase.size() != n) {
         return false;
     }
-    if (lowercase == any) {
+    // a request's other names of the same length mostly differ at once
+    if (n == 0 || ascii_lower(any[0]) != lowercase[0]) {
+        return n == 0;
+    }
+    if (n < 8) {
+        for (std::size_t i = 0; i < n; i++) {
+            if (ascii_lower(any[i]) != lowercase[i]) {
+                return false;
+            }
+        }
         return true;
     }
-    for (std::size_t i = 0; i < any.size(); i++) {
-        if (ascii_lower(any[i]) != lowercase[i]) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+        if (ascii_lower8(any.data() + i) != swar::load_le(lowercase.data() + i)) {
             return false;
         }
     }
-    return true;
+    return ascii_lower8(any.data() + n - 8)
+           == swar::load_le(lowercase.data() + n - 8);
 }
 
 }  // namespace
@@ -45,21 +67,6 @@ bool WatchedHeaders::watch(std::string_view lowercase_name)
     return true;
 }
 
-std::size_t WatchedHeaders::index_of(std::string_view lowercase_name) const
-{
-    for (std::size_t i = 0; i < size_; i++) {
-        // the scheme's row asks with the very string it watched
-        const std::string_view &name = names_[i];
-        if ((name.data() == lowercase_name.data()
-             && name.size() == lowercase_name.size())
-            || name == lowercase_name)
-        {
-            return i;
-        }
-    }
-    return kMax;
-}
-
 void RequestHeaders::offer(std::string_view name, std::string_view value)
 {
     if ((watched_->lengths() & WatchedHeaders::length_bit(name.size())) == 0) {
@@ -73,16 +80,6 @@ void RequestHeaders::offer(std::string_view name, std::string_view value)
             return;
         }
     }
-}
-
-HeaderField RequestHeaders::get(std::string_view lowercase_name) const
-{
-    std::size_t i = watched_->index_of(lowercase_name);
-
-    if (i == WatchedHeaders::kMax || counts_[i] == 0) {
-        return {};
-    }
-    return { { values_[i].data, values_[i].size }, counts_[i] };
 }
 
 }  // namespace webhook

@@ -24,8 +24,22 @@ public:
 
     std::size_t size() const { return size_; }
     std::string_view name(std::size_t i) const { return names_[i]; }
-    // Where a watched name is; kMax if it is not watched.
-    std::size_t index_of(std::string_view lowercase_name) const;
+    // Where a watched name is; kMax if it is not watched.  Inline: a
+    // scheme asks for each header it reads.
+    std::size_t index_of(std::string_view lowercase_name) const
+    {
+        for (std::size_t i = 0; i < size_; i++) {
+            // the scheme's row asks with the very string it watched
+            const std::string_view &name = names_[i];
+            if ((name.data() == lowercase_name.data()
+                 && name.size() == lowercase_name.size())
+                || name == lowercase_name)
+            {
+                return i;
+            }
+        }
+        return kMax;
+    }
 
     // bit n set if a watched name is n bytes long (bit 63: 63 or more), so
     // that most of a request's headers are passed over on their length
@@ -63,7 +77,15 @@ public:
     void offer(std::string_view name, std::string_view value);
 
     // An absent field (count 0) for names nobody watched or that never came.
-    HeaderField get(std::string_view lowercase_name) const;
+    HeaderField get(std::string_view lowercase_name) const
+    {
+        std::size_t i = watched_->index_of(lowercase_name);
+
+        if (i == WatchedHeaders::kMax || counts_[i] == 0) {
+            return {};
+        }
+        return { { values_[i].data, values_[i].size }, counts_[i] };
+    }
 
 private:
     // a value is set when its count first becomes 1: only counts start
