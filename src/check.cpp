@@ -224,7 +224,6 @@ bool ws_check_s::start_message()
 {
     Algorithm algorithm = scheme->algorithm;
 
-    macs.clear();
     digesting = false;
     keeping = false;
     message.clear();
@@ -460,6 +459,7 @@ ws_result_e ws_check_s::judge()
             // finished where it is kept for the replay keys
             Bytes &computed = verified.emplace_back();
             if (!macs[i].finish(computed)) {
+                verified.pop_back();
                 return WS_RESULT_ERROR;
             }
             record(i, matches(*keys[i], {}, &computed));
@@ -801,6 +801,8 @@ ws_result_e begin_check(ws_check_t *check, size_t n, SecretAt secret_at)
 
     try {
         const Scheme &scheme = *check->scheme;
+        // the MACs before the keys they read at their finish
+        check->macs.clear();
         check->keys.clear();
         check->own_keys.clear();
 

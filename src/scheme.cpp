@@ -338,11 +338,14 @@ std::size_t find_equals(std::string_view part)
 }
 
 // t=<ts>,v1=<sig>,...: whitespace around parts ignored, unknown keys
-// ignored, the timestamp key exactly once when the scheme has one.
+// ignored, the timestamp key exactly once when the scheme has one.  A
+// part it would pass over must be header text when the value was not
+// checked whole (Scheme::parse_checks_text()).
 bool parse_key_value_list(const Scheme &scheme, std::string_view value,
                           ParsedSignature &out)
 {
     const SignatureSyntax &syntax = scheme.syntax;
+    bool check_skipped = scheme.parse_checks_text();
     bool seen_timestamp = false;
 
     while (true) {
@@ -359,7 +362,7 @@ bool parse_key_value_list(const Scheme &scheme, std::string_view value,
         std::size_t equals = find_equals(part);
 
         if (equals == std::string_view::npos || equals == 0) {
-            if (syntax.strict) {
+            if (syntax.strict || (check_skipped && !is_header_text(part))) {
                 return false;       // also catches an empty part
             }
         } else {
@@ -377,9 +380,14 @@ bool parse_key_value_list(const Scheme &scheme, std::string_view value,
                 out.timestamp = val;
 
             } else if (same_key(key, syntax.signature_key)) {
-                if (!add_candidate(scheme, val, out) && syntax.strict) {
+                if (!add_candidate(scheme, val, out)
+                    && (syntax.strict
+                        || (check_skipped && !is_header_text(val))))
+                {
                     return false;
                 }
+            } else if (check_skipped && !is_header_text(part)) {
+                return false;
             }
         }
 
@@ -460,7 +468,7 @@ ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
         return WS_RESULT_MISSING;
     }
     if (signature.repeated() || signature.value.empty()
-        || !is_header_text(signature.value)
+        || (!scheme.parse_checks_text() && !is_header_text(signature.value))
         || !parse_value(scheme, signature.value, out))
     {
         return WS_RESULT_MALFORMED;
@@ -496,6 +504,27 @@ ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
 }
 
 }  // namespace
+
+bool Scheme::parse_checks_text() const
+{
+    bool hex = encoding == Encoding::HexAnyCase
+               || encoding == Encoding::HexLower;
+
+    switch (syntax.syntax) {
+    case Syntax::Prefixed:
+        // the prefix is the row's text, or a custom scheme's checked at
+        // configuration
+        return hex;
+    case Syntax::KeyValueList:
+        return hex && (syntax.timestamp_key.empty()
+                       || (time_format != TimeFormat::None
+                           && special != Special::TimestampInBody));
+    case Syntax::VersionedList:
+    case Syntax::Token:
+        break;
+    }
+    return false;
+}
 
 bool Scheme::sent_by(const RequestHeaders &headers) const
 {

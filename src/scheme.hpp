@@ -168,6 +168,11 @@ struct Scheme {
     const WatchedHeaders *watch_set = nullptr;
 
     bool signs_url() const { return message.has(Part::Url); }
+    // Whether parsing the signature header checks every byte it accepts
+    // (hex signatures, a prefix or keys matched exactly, a timestamp read
+    // in its format), so that only the bytes it would skip (an unknown
+    // part) need the header-text check.
+    bool parse_checks_text() const;
     bool sent_by(const RequestHeaders &headers) const;
     // Every header a check of this scheme reads (under auto, those of
     // every scheme it chooses from): made once, copied into each check.

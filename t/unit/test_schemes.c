@@ -265,6 +265,61 @@ static void test_huge_seconds_timestamp(void **state)
 }
 
 
+/* Where parsing checks every byte it accepts (hex signatures, a prefix,
+ * keys and a timestamp matched exactly: Scheme::parse_checks_text()), the
+ * signature header is not checked whole for header text first; the parts
+ * a lenient parser passes over still are, so a byte that is no header
+ * text is malformed wherever it is, as it is for novu (test_parse.c). */
+static ws_result_e headers_of(ws_scheme_e id, const char *name,
+    const char *value, size_t len)
+{
+    ws_check_t  *check = ws_check_create(ws_scheme_get(id));
+    ws_result_e  result;
+
+    ws_check_add_header(check, ws_s(name), ws_b(value, len));
+    result = ws_check_headers(check, NOW_MS, WS_TOLERANCE_OFF);
+    ws_check_destroy(check);
+    return result;
+}
+
+#define HEADERS_OF(id, name, literal) \
+    headers_of(id, name, literal, sizeof(literal) - 1)
+
+static void test_header_text_where_parsing_skips(void **state)
+{
+    (void) state;
+
+    /* stripe: unknown keys, undecodable v1s and parts without "=" are
+     * passed over, unless they are no header text */
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v0=ab,v1=" SIG_ZERO), WS_RESULT_OK);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v0=a\001b,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v1=zz,v1=" SIG_ZERO), WS_RESULT_OK);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v1=z\177,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",junk,v1=" SIG_ZERO), WS_RESULT_OK);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",ju\000nk,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",\x80=1,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
+    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS "\001,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
+    /* pagerduty: no timestamp at all */
+    assert_result(HEADERS_OF(WS_SCHEME_PAGERDUTY, "X-PagerDuty-Signature",
+                  "v1=" SIG_ZERO ",x=\177"), WS_RESULT_MALFORMED);
+    /* a prefix and hex: every byte is one of them */
+    assert_result(HEADERS_OF(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
+                  "sha256=" SIG_ZERO), WS_RESULT_OK);
+    assert_result(HEADERS_OF(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
+                  "sha256=" SIG_ZERO "\001"), WS_RESULT_MALFORMED);
+    assert_result(HEADERS_OF(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
+                  "sha256\t=" SIG_ZERO), WS_RESULT_MALFORMED);
+}
+
+
 /* One Novu request, judged with secrets {"secret", "other"}; its first
  * replay key into key (0 if none; one per secret otherwise). */
 static int replay_key_of(const char *header, const char *body,
@@ -479,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_hmac_verifies),
         cmocka_unit_test(test_key_decoding),
         cmocka_unit_test(test_huge_seconds_timestamp),
+        cmocka_unit_test(test_header_text_where_parsing_skips),
         cmocka_unit_test(test_replay_key),
         cmocka_unit_test(test_replay_keys_per_secret),
         cmocka_unit_test(test_openssl_errors_cleared),
