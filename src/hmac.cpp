@@ -81,16 +81,6 @@ bool bytes_equal(const Bytes &a, const Bytes &b)
            && CRYPTO_memcmp(a.data.data(), b.data.data(), a.size) == 0;
 }
 
-std::size_t digest_size(HashAlgorithm algorithm)
-{
-    switch (algorithm) {
-    case HashAlgorithm::Sha1:   return SHA_DIGEST_LENGTH;
-    case HashAlgorithm::Sha256: return SHA256_DIGEST_LENGTH;
-    case HashAlgorithm::Sha512: return SHA512_DIGEST_LENGTH;
-    }
-    return 0;
-}
-
 
 Hash &Hash::operator=(const Hash &other)
 {

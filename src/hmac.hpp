@@ -43,7 +43,15 @@ void wipe_memory(void *memory, std::size_t size);
 // Constant-time equality; sizes are public (they are the algorithm's).
 bool bytes_equal(const Bytes &a, const Bytes &b);
 
-std::size_t digest_size(HashAlgorithm algorithm);
+inline std::size_t digest_size(HashAlgorithm algorithm)
+{
+    switch (algorithm) {
+    case HashAlgorithm::Sha1:   return SHA_DIGEST_LENGTH;
+    case HashAlgorithm::Sha256: return SHA256_DIGEST_LENGTH;
+    case HashAlgorithm::Sha512: return SHA512_DIGEST_LENGTH;
+    }
+    return 0;
+}
 
 // One running hash.  The state is a plain struct copied by value, so a
 // pre-computed state starts a hash without allocating.  It is left

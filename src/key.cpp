@@ -209,22 +209,6 @@ bool ecdsa_signature_canonical(const Bytes &der, Bytes &out)
     return ok;
 }
 
-bool is_hmac(Algorithm algorithm)
-{
-    return algorithm == Algorithm::HmacSha1
-           || algorithm == Algorithm::HmacSha256
-           || algorithm == Algorithm::HmacSha512;
-}
-
-HashAlgorithm hmac_hash(Algorithm algorithm)
-{
-    switch (algorithm) {
-    case Algorithm::HmacSha1:   return HashAlgorithm::Sha1;
-    case Algorithm::HmacSha512: return HashAlgorithm::Sha512;
-    default:                    return HashAlgorithm::Sha256;
-    }
-}
-
 Bytes sha256(std::string_view bytes)
 {
     Hash hash;

@@ -34,8 +34,21 @@ enum class KeyFormat {
     EcPublicKey,        // SendGrid: base64 DER SubjectPublicKeyInfo (or PEM)
 };
 
-bool is_hmac(Algorithm algorithm);
-HashAlgorithm hmac_hash(Algorithm algorithm);
+inline bool is_hmac(Algorithm algorithm)
+{
+    return algorithm == Algorithm::HmacSha1
+           || algorithm == Algorithm::HmacSha256
+           || algorithm == Algorithm::HmacSha512;
+}
+
+inline HashAlgorithm hmac_hash(Algorithm algorithm)
+{
+    switch (algorithm) {
+    case Algorithm::HmacSha1:   return HashAlgorithm::Sha1;
+    case Algorithm::HmacSha512: return HashAlgorithm::Sha512;
+    default:                    return HashAlgorithm::Sha256;
+    }
+}
 
 class Key {
 public:

@@ -13,13 +13,18 @@ char ascii_lower(char c)
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// Eight bytes with their ASCII capitals made small ('A'-'Z' plus 0x20; a
-// byte at or above 0x80 stays at or above it, so it never equals a
-// watched name's ASCII).
-std::uint64_t ascii_lower8(const char *p)
+// Whether eight bytes of a name are the watched name's, in any case: as
+// they are (nginx's lowercased names always), else with their ASCII
+// capitals made small ('A'-'Z' plus 0x20; a byte at or above 0x80 stays
+// at or above it, so it never equals a watched name's ASCII).
+bool same_word_ignoring_case(const char *any, const char *lowercase)
 {
-    std::uint64_t w = swar::load_le(p);
-    return w | swar::in_range(w & ~swar::kHighs, 'A', 'Z') >> 2;
+    std::uint64_t w = swar::load_le(any);
+    std::uint64_t watched = swar::load_le(lowercase);
+
+    return w == watched
+           || (w | swar::in_range(w & ~swar::kHighs, 'A', 'Z') >> 2)
+              == watched;
 }
 
 // Names of eight bytes or more compared a word at a time, the last word
@@ -36,7 +41,7 @@ bool equals_ignoring_case(std::string_view lowercase, std::string_view any)
         return n == 0;
     }
     if (n < 8) {
-        for (std::size_t i = 0; i < n; i++) {
+        for (std::size_t i = 1; i < n; i++) {
             if (ascii_lower(any[i]) != lowercase[i]) {
                 return false;
             }
@@ -44,12 +49,12 @@ bool equals_ignoring_case(std::string_view lowercase, std::string_view any)
         return true;
     }
     for (std::size_t i = 0; i + 8 < n; i += 8) {
-        if (ascii_lower8(any.data() + i) != swar::load_le(lowercase.data() + i)) {
+        if (!same_word_ignoring_case(any.data() + i, lowercase.data() + i)) {
             return false;
         }
     }
-    return ascii_lower8(any.data() + n - 8)
-           == swar::load_le(lowercase.data() + n - 8);
+    return same_word_ignoring_case(any.data() + n - 8,
+                                   lowercase.data() + n - 8);
 }
 
 }  // namespace

@@ -342,10 +342,9 @@ std::size_t find_equals(std::string_view part)
 // part it would pass over must be header text when the value was not
 // checked whole (Scheme::parse_checks_text()).
 bool parse_key_value_list(const Scheme &scheme, std::string_view value,
-                          ParsedSignature &out)
+                          bool check_skipped, ParsedSignature &out)
 {
     const SignatureSyntax &syntax = scheme.syntax;
-    bool check_skipped = scheme.parse_checks_text();
     bool seen_timestamp = false;
 
     while (true) {
@@ -423,11 +422,11 @@ bool parse_versioned_list(const Scheme &scheme, std::string_view value,
 }
 
 bool parse_value(const Scheme &scheme, std::string_view value,
-                 ParsedSignature &out)
+                 bool check_skipped, ParsedSignature &out)
 {
     switch (scheme.syntax.syntax) {
     case Syntax::KeyValueList:
-        return parse_key_value_list(scheme, value, out);
+        return parse_key_value_list(scheme, value, check_skipped, out);
 
     case Syntax::VersionedList:
         return parse_versioned_list(scheme, value, out);
@@ -467,9 +466,10 @@ ws_result_e parse_headers(const Scheme &scheme, const RequestHeaders &headers,
     if (!signature.present()) {
         return WS_RESULT_MISSING;
     }
+    bool checks_text = scheme.parse_checks_text();
     if (signature.repeated() || signature.value.empty()
-        || (!scheme.parse_checks_text() && !is_header_text(signature.value))
-        || !parse_value(scheme, signature.value, out))
+        || (!checks_text && !is_header_text(signature.value))
+        || !parse_value(scheme, signature.value, checks_text, out))
     {
         return WS_RESULT_MALFORMED;
     }
@@ -631,19 +631,6 @@ const Scheme *const *auto_schemes(std::size_t &n)
 {
     n = sizeof(kAutoSchemes) / sizeof(kAutoSchemes[0]);
     return kAutoSchemes;
-}
-
-std::size_t signature_size(Algorithm algorithm)
-{
-    switch (algorithm) {
-    case Algorithm::HmacSha1:        return digest_size(HashAlgorithm::Sha1);
-    case Algorithm::HmacSha256:      return digest_size(HashAlgorithm::Sha256);
-    case Algorithm::HmacSha512:      return digest_size(HashAlgorithm::Sha512);
-    case Algorithm::Ed25519:         return 64;
-    case Algorithm::EcdsaP256Sha256: return 0;    // DER: 8 to 72 bytes
-    case Algorithm::Token:           return 0;
-    }
-    return 0;
 }
 
 ws_result_e parse_signature(const Scheme &scheme,

@@ -220,7 +220,18 @@ ws_result_e parse_signature(const Scheme &scheme,
                             ParsedSignature &out);
 
 // The size every signature of the algorithm decodes to; 0 if it varies.
-std::size_t signature_size(Algorithm algorithm);
+inline std::size_t signature_size(Algorithm algorithm)
+{
+    switch (algorithm) {
+    case Algorithm::HmacSha1:        return digest_size(HashAlgorithm::Sha1);
+    case Algorithm::HmacSha256:      return digest_size(HashAlgorithm::Sha256);
+    case Algorithm::HmacSha512:      return digest_size(HashAlgorithm::Sha512);
+    case Algorithm::Ed25519:         return 64;
+    case Algorithm::EcdsaP256Sha256: return 0;    // DER: 8 to 72 bytes
+    case Algorithm::Token:           return 0;
+    }
+    return 0;
+}
 
 }  // namespace webhook
 

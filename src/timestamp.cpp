@@ -117,6 +117,7 @@ int days_in_month(int y, int m)
 // RFC 3339 section 5.6 date-time: full-date "T" full-time, "T" and "Z" of
 // either case, an optional fraction of any length (kept to the
 // millisecond), "Z" or an offset.  false if it is not one.
+__attribute__((noinline))       // its frame kept off the unix path's
 bool rfc3339_ms(std::string_view text, std::int64_t &ms)
 {
     int year, month, day, hour, minute, second;
