@@ -139,7 +139,8 @@ struct ws_check_s {
 
     const Scheme &resolve_scheme() const;
     std::string_view value_of(const webhook::Piece &piece) const;
-    bool feed(std::string_view bytes);
+    inline bool feed(std::string_view bytes);
+    __attribute__((noinline)) bool feed_others(std::string_view bytes);
     bool feed_pieces(std::size_t from, std::size_t to);
     bool start_message();
     ws_result_e verify_body_timestamp();
@@ -150,8 +151,8 @@ struct ws_check_s {
     Bytes replay_key(std::size_t i) const;
     bool twilio_matches(const Key &key, std::string_view url,
                         std::string_view parameters, Bytes &computed);
-    bool matches(const Key &key, std::string_view message,
-                 const Bytes *computed);
+    inline bool offered(const Bytes &mac) const;
+    bool verifies(const Key &key, std::string_view message) const;
 };
 
 
@@ -186,6 +187,8 @@ std::string_view ws_check_s::value_of(const webhook::Piece &piece) const
     return {};
 }
 
+// Every piece of every message: the MACs here, what else takes the
+// message (a digest, a copy) out of the way.
 bool ws_check_s::feed(std::string_view bytes)
 {
     for (Hmac &mac : macs) {
@@ -193,6 +196,11 @@ bool ws_check_s::feed(std::string_view bytes)
             return false;
         }
     }
+    return (!digesting && !keeping) || feed_others(bytes);
+}
+
+bool ws_check_s::feed_others(std::string_view bytes)
+{
     if (digesting && !digest.update(bytes.data(), bytes.size())) {
         return false;
     }
@@ -287,20 +295,27 @@ ws_result_e ws_check_s::verify_body_timestamp()
            ? WS_RESULT_STALE : WS_RESULT_OK;
 }
 
-// Whether key verifies any signature the request offers: computed is the
-// key's finished MAC, or NULL where the key verifies message itself.
-bool ws_check_s::matches(const Key &key, std::string_view signed_message,
-                         const Bytes *computed)
+// Whether a finished MAC is any signature the request offers.  Every
+// candidate is compared, whatever matched first, so that the time taken
+// does not depend on which signature matched.
+bool ws_check_s::offered(const Bytes &mac) const
 {
     bool match = false;
 
-    // every candidate is compared, whatever matched first, so the time
-    // taken does not depend on which signature matched
     for (const Bytes &candidate : parsed.candidates) {
-        bool ok = computed != nullptr
-                  ? webhook::bytes_equal(*computed, candidate)
-                  : key.verify(candidate, signed_message);
-        match = match || ok;
+        match = webhook::bytes_equal(mac, candidate) || match;
+    }
+    return match;
+}
+
+// Whether a public key verifies any signature the request offers over
+// message (every one tried, as above).
+bool ws_check_s::verifies(const Key &key, std::string_view message) const
+{
+    bool match = false;
+
+    for (const Bytes &candidate : parsed.candidates) {
+        match = key.verify(candidate, message) || match;
     }
     return match;
 }
@@ -350,7 +365,7 @@ bool ws_check_s::twilio_matches(const Key &key, std::string_view url,
     {
         throw std::bad_alloc();     // reported as WS_RESULT_ERROR
     }
-    return matches(key, {}, &computed);
+    return offered(computed);
 }
 
 // Twilio: the URL the sender called, as twilio-node tries it: as given,
@@ -462,7 +477,7 @@ ws_result_e ws_check_s::judge()
                 verified.pop_back();
                 return WS_RESULT_ERROR;
             }
-            record(i, matches(*keys[i], {}, &computed));
+            record(i, offered(computed));
         }
 
     } else if (digesting) {
@@ -472,13 +487,13 @@ ws_result_e ws_check_s::judge()
         }
         digesting = false;
         for (std::size_t i = 0; i < keys.size(); i++) {
-            record(i, matches(*keys[i], message_digest.view(), nullptr));
+            record(i, verifies(*keys[i], message_digest.view()));
         }
         remember(message_digest);
 
     } else {
         for (std::size_t i = 0; i < keys.size(); i++) {
-            record(i, matches(*keys[i], message, nullptr));
+            record(i, verifies(*keys[i], message));
         }
         remember_message();
     }
