@@ -270,53 +270,62 @@ static void test_huge_seconds_timestamp(void **state)
  * signature header is not checked whole for header text first; the parts
  * a lenient parser passes over still are, so a byte that is no header
  * text is malformed wherever it is, as it is for novu (test_parse.c). */
-static ws_result_e headers_of(ws_scheme_e id, const char *name,
-    const char *value, size_t len)
-{
-    ws_check_t  *check = ws_check_create(ws_scheme_get(id));
-    ws_result_e  result;
+typedef struct {
+    ws_scheme_e   scheme;
+    const char   *header;
+    const char   *value;        /* may hold a NUL: len says where it ends */
+    size_t        len;
+    ws_result_e   expect;
+} text_case_t;
 
-    ws_check_add_header(check, ws_s(name), ws_b(value, len));
-    result = ws_check_headers(check, NOW_MS, WS_TOLERANCE_OFF);
-    ws_check_destroy(check);
-    return result;
-}
-
-#define HEADERS_OF(id, name, literal) \
-    headers_of(id, name, literal, sizeof(literal) - 1)
+#define TEXT_CASE(scheme, header, literal, expect) \
+    { scheme, header, literal, sizeof(literal) - 1, expect }
 
 static void test_header_text_where_parsing_skips(void **state)
 {
+    static const text_case_t cases[] = {
+        /* stripe: unknown keys, undecodable v1s and parts without "="
+         * are passed over, unless they are no header text */
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v0=ab,v1=" SIG_ZERO, WS_RESULT_OK),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v0=a\001b,v1=" SIG_ZERO, WS_RESULT_MALFORMED),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v1=zz,v1=" SIG_ZERO, WS_RESULT_OK),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",v1=z\177,v1=" SIG_ZERO, WS_RESULT_MALFORMED),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",junk,v1=" SIG_ZERO, WS_RESULT_OK),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",ju\000nk,v1=" SIG_ZERO, WS_RESULT_MALFORMED),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS ",\x80=1,v1=" SIG_ZERO, WS_RESULT_MALFORMED),
+        TEXT_CASE(WS_SCHEME_STRIPE, "Stripe-Signature",
+                  "t=" TS "\001,v1=" SIG_ZERO, WS_RESULT_MALFORMED),
+        /* pagerduty: no timestamp at all */
+        TEXT_CASE(WS_SCHEME_PAGERDUTY, "X-PagerDuty-Signature",
+                  "v1=" SIG_ZERO ",x=\177", WS_RESULT_MALFORMED),
+        /* a prefix and hex: every byte is one of them */
+        TEXT_CASE(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
+                  "sha256=" SIG_ZERO, WS_RESULT_OK),
+        TEXT_CASE(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
+                  "sha256=" SIG_ZERO "\001", WS_RESULT_MALFORMED),
+        TEXT_CASE(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
+                  "sha256\t=" SIG_ZERO, WS_RESULT_MALFORMED),
+    };
+    size_t i;
+
     (void) state;
 
-    /* stripe: unknown keys, undecodable v1s and parts without "=" are
-     * passed over, unless they are no header text */
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",v0=ab,v1=" SIG_ZERO), WS_RESULT_OK);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",v0=a\001b,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",v1=zz,v1=" SIG_ZERO), WS_RESULT_OK);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",v1=z\177,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",junk,v1=" SIG_ZERO), WS_RESULT_OK);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",ju\000nk,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS ",\x80=1,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
-    assert_result(HEADERS_OF(WS_SCHEME_STRIPE, "Stripe-Signature",
-                  "t=" TS "\001,v1=" SIG_ZERO), WS_RESULT_MALFORMED);
-    /* pagerduty: no timestamp at all */
-    assert_result(HEADERS_OF(WS_SCHEME_PAGERDUTY, "X-PagerDuty-Signature",
-                  "v1=" SIG_ZERO ",x=\177"), WS_RESULT_MALFORMED);
-    /* a prefix and hex: every byte is one of them */
-    assert_result(HEADERS_OF(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
-                  "sha256=" SIG_ZERO), WS_RESULT_OK);
-    assert_result(HEADERS_OF(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
-                  "sha256=" SIG_ZERO "\001"), WS_RESULT_MALFORMED);
-    assert_result(HEADERS_OF(WS_SCHEME_GITHUB, "X-Hub-Signature-256",
-                  "sha256\t=" SIG_ZERO), WS_RESULT_MALFORMED);
+    for (i = 0; i < COUNT_OF(cases); i++) {
+        const text_case_t *c = &cases[i];
+        ws_check_t *check = ws_check_create(ws_scheme_get(c->scheme));
+
+        ws_check_add_header(check, ws_s(c->header), ws_b(c->value, c->len));
+        assert_result(ws_check_headers(check, NOW_MS, WS_TOLERANCE_OFF),
+                      c->expect);
+        ws_check_destroy(check);
+    }
 }
 
 
