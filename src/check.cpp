@@ -403,7 +403,7 @@ ws_result_e ws_check_s::judge_twilio()
     // rewrote it); one the same as an earlier one is not tried again.
     std::vector<Bytes> computed(keys.size());
     std::vector<std::string> tried;
-    auto verifies = [&](std::string candidate) {
+    auto url_verifies = [&](std::string candidate) {
         // the URL as sent decides whether a body digest binds the body: a
         // variant that decodes "%62odySHA256" into the name must not
         // turn a JSON delivery's URL-only signature into one for any body
@@ -429,12 +429,13 @@ ws_result_e ws_check_s::judge_twilio()
     // as given, WHATWG-normalised, that URL's query re-encoded; each with
     // and without its port
     std::string normalised;
-    bool ok = verifies(std::string(url))
-              || verifies(webhook::url_with_port_toggled(url))
-              || verifies(normalised = webhook::url_normalised(url))
-              || verifies(webhook::url_with_port_toggled(normalised))
-              || verifies(normalised = webhook::url_query_restrung(normalised))
-              || verifies(webhook::url_with_port_toggled(normalised));
+    bool ok = url_verifies(std::string(url))
+              || url_verifies(webhook::url_with_port_toggled(url))
+              || url_verifies(normalised = webhook::url_normalised(url))
+              || url_verifies(webhook::url_with_port_toggled(normalised))
+              || url_verifies(normalised =
+                                  webhook::url_query_restrung(normalised))
+              || url_verifies(webhook::url_with_port_toggled(normalised));
     if (!ok) {
         return WS_RESULT_MISMATCH;
     }
