@@ -543,9 +543,9 @@ static ngx_http_variable_t  ngx_http_webhook_signature_vars[] = {
 
 /*
  * The precontent handler runs in every location, for every request and
- * subrequest.  In a protected location it checks the main request: once
- * on entry, once more when the body has been read and hashed (the mirror
- * module's pattern), and again in any location an internal redirect leads
+ * subrequest.  In a protected location it checks the main request: on
+ * entry (the body handler judges the body in its place, then the phases
+ * go on after it), and again in any location an internal redirect leads
  * to.  Wherever it runs, a request whose main request did not pass gets no
  * content handler.
  */
@@ -596,6 +596,12 @@ ngx_http_webhook_signature_check(ngx_http_request_t *r,
         return ngx_http_webhook_signature_verdict(r, wlcf, ctx);
     }
 
+    /*
+     * A body read to its end was judged where its reading ended
+     * (ngx_http_webhook_signature_body_done()); one nginx gave up on is
+     * judged here, as not verified.
+     */
+
     switch (ctx->body) {
 
     case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ:
@@ -604,7 +610,7 @@ ngx_http_webhook_signature_check(ngx_http_request_t *r,
                           ngx_http_webhook_signature_verify_body(r, ctx));
 
     default:
-        /* the body handler or the slice handler resumes the phases */
+        /* the body handler or the slice handler judges and resumes */
         return NGX_DONE;
     }
 }
@@ -1187,20 +1193,45 @@ ngx_http_webhook_signature_hash_file(ngx_http_request_t *r,
 
 
 /*
- * The body is hashed: the phases resume at this module's handler, which
- * judges it.  nginx leaves its empty handler as the write handler after
- * reading; a later handler that waits (auth_request in a redirect target,
- * mirror) needs the phase runner back.
+ * The body is hashed: it is judged here, in the handler's place (the
+ * phases stopped at it), and the verdict is acted on as the phase checker
+ * acts on a handler's answer: declined goes on to the next handler, done
+ * waits for what the verdict started, anything else finalizes the request.
+ * nginx leaves its empty handler as the write handler after reading; a
+ * later handler that waits (auth_request in a redirect target, mirror)
+ * needs the phase runner back.
  */
 
 static void
 ngx_http_webhook_signature_body_done(ngx_http_request_t *r,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
-    ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ;
+    ngx_int_t                               rc;
+    ngx_http_webhook_signature_loc_conf_t  *wlcf;
 
+    wlcf = static_cast<ngx_http_webhook_signature_loc_conf_t *>(
+               ngx_http_get_module_loc_conf(r,
+                                          ngx_http_webhook_signature_module));
+
+    ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ;
     r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
+
+    rc = ngx_http_webhook_signature_decide(r, wlcf, ctx,
+                              ngx_http_webhook_signature_verify_body(r, ctx));
+
+    switch (rc) {
+
+    case NGX_DECLINED:
+        r->phase_handler++;
+        ngx_http_core_run_phases(r);
+        return;
+
+    case NGX_DONE:
+        return;
+
+    default:
+        ngx_http_finalize_request(r, rc);
+    }
 }
 
 
