@@ -663,10 +663,13 @@ int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme)
 
 namespace {
 
-// The memory of destroyed checks, kept for the next ones (per thread: an
-// nginx worker has one), so that a request's check allocates nothing.  A
-// check is always a new object: only its memory is reused, after its
-// destructor ran (its keys and MAC states wiped).
+// The memory of destroyed checks, kept for the next ones, so that a
+// request's check allocates nothing.  A check is always a new object: only
+// its memory is reused, after its destructor ran (its keys and MAC states
+// wiped).  One per process, not per thread: checks are made and destroyed
+// by one thread at a time (webhook_signature.h), and a thread_local in a
+// module nginx loads with dlopen() costs a __tls_get_addr() call on every
+// access.
 class CheckMemory {
 public:
     ~CheckMemory()
@@ -697,7 +700,7 @@ private:
     std::size_t  count_ = 0;
 };
 
-thread_local CheckMemory check_memory;
+CheckMemory check_memory;
 
 }  // namespace
 

@@ -30,7 +30,7 @@ void KeyCache::Entry::clear()
 
 KeyCache &KeyCache::local()
 {
-    thread_local KeyCache cache;
+    static KeyCache cache;
     return cache;
 }
 

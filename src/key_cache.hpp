@@ -6,11 +6,12 @@
 // pre-computed states, a base64 "whsec_" secret, a public key); looking it
 // up here, a hash of its bytes and one comparison.
 //
-// Per thread (an nginx worker has one), bounded (kSets x kWays keys, the
-// least recently used of a set making room), and wiped: an evicted key
-// and its copy of the secret are wiped when the last check using the key
-// goes (a check shares the key, so eviction never pulls a key from under
-// a request still reading its body), everything at thread exit.
+// One per process (an nginx worker's; checks are made by one thread at a
+// time, webhook_signature.h), bounded (kSets x kWays keys, the least
+// recently used of a set making room), and wiped: an evicted key and its
+// copy of the secret are wiped when the last check using the key goes (a
+// check shares the key, so eviction never pulls a key from under a request
+// still reading its body), everything at exit.
 
 #ifndef WEBHOOK_SIGNATURE_KEY_CACHE_HPP
 #define WEBHOOK_SIGNATURE_KEY_CACHE_HPP
@@ -46,7 +47,7 @@ public:
     std::shared_ptr<const Key> get(Algorithm algorithm, KeyFormat format,
                                    std::string_view secret, const char **why);
 
-    // The thread's cache.
+    // The process's cache.
     static KeyCache &local();
 
 private:

@@ -130,7 +130,11 @@ int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme);
  */
 uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme);
 
-/* NULL when memory is exhausted. */
+/*
+ * NULL when memory is exhausted.  Checks are made and destroyed by one
+ * thread at a time (an nginx worker has one): the memory of destroyed
+ * checks is kept for the next ones, process-wide.
+ */
 ws_check_t *ws_check_create(const ws_scheme_t *scheme);
 void ws_check_destroy(ws_check_t *check);
 

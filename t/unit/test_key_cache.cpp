@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
- * The per-thread cache of keys for secrets from variables (key_cache.hpp),
+ * The per-process (per-worker) cache of keys for secrets from variables (key_cache.hpp),
  * from C++: whether a secret was found or keyed anew shows as the very key
  * object returned.  Tenants' secrets that differ only in a few bytes, at
  * their end, their start or their middle, are spread over the sets: a

@@ -280,7 +280,7 @@ static void test_key_lengths_match_openssl(void **state)
 }
 
 /*
- * Secrets given as bytes (a variable's value) are keyed once per thread
+ * Secrets given as bytes (a variable's value) are keyed once per process
  * and kept, at most 4,096 of them.  Whatever the cache holds, a secret
  * verifies as itself only: the same bytes under another scheme's key
  * format are another key, a secret that cannot be a key is refused every
