@@ -178,8 +178,10 @@ typedef struct {
     ngx_uint_t                  scheme;     /* ws_scheme_e */
     /* the scheme's row, or webhook_signature_hmac's; NULL for off */
     const ws_scheme_t          *row;
-    /* the lengths of the header names it reads (ws_scheme_header_lengths) */
+    /* the lengths and first bytes of the header names it reads
+     * (ws_scheme_header_lengths(), ws_scheme_header_initials()) */
     uint64_t                    header_lengths;
+    uint64_t                    header_initials;
     ws_scheme_t                *hmac;
     ngx_array_t                *sources;    /* of ..._source_t */
     /*
@@ -830,6 +832,7 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
     ngx_http_webhook_signature_loc_conf_t *wlcf,
     ngx_http_webhook_signature_ctx_t *ctx)
 {
+    u_char           *name;
     int64_t           now_ms;
     ngx_uint_t        i;
     ngx_time_t       *tp;
@@ -851,21 +854,25 @@ ngx_http_webhook_signature_check_headers(ngx_http_request_t *r,
             i = 0;
         }
 
-        /* most headers are passed over on their name's length alone */
+        /* most headers are passed over on their name's length alone, most
+         * others on its first byte */
 
-        if (!(wlcf->header_lengths
-              >> ngx_min(h[i].key.len, 63) & 1))
-        {
+        if (!(wlcf->header_lengths >> ngx_min(h[i].key.len, 63) & 1)) {
             continue;
         }
 
         /* the lowercased name compares quickest; a header another module
          * added may lack it */
 
-        ws_check_add_header(ctx->check,
-                            { h[i].lowcase_key ? h[i].lowcase_key
-                                               : h[i].key.data,
-                              h[i].key.len },
+        name = h[i].lowcase_key ? h[i].lowcase_key : h[i].key.data;
+
+        /* (no watched name is empty: a name that passed has a byte) */
+
+        if (!(wlcf->header_initials >> ((name[0] | 0x20) & 63) & 1)) {
+            continue;
+        }
+
+        ws_check_add_header(ctx->check, { name, h[i].key.len },
                             { h[i].value.data, h[i].value.len });
     }
 
@@ -3520,6 +3527,7 @@ ngx_http_webhook_signature_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     conf->header_lengths = ws_scheme_header_lengths(conf->row);
+    conf->header_initials = ws_scheme_header_initials(conf->row);
 
     if (conf->sources == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -643,6 +643,13 @@ uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme)
     return watched != nullptr ? watched->lengths() : 0;
 }
 
+uint64_t ws_scheme_header_initials(const ws_scheme_t *scheme)
+{
+    const webhook::WatchedHeaders *watched =
+        scheme != nullptr ? row(scheme)->watched() : nullptr;
+    return watched != nullptr ? watched->initials() : 0;
+}
+
 int ws_scheme_signs_url(const ws_scheme_t *scheme)
 {
     return row(scheme)->signs_url();

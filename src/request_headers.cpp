@@ -69,12 +69,13 @@ bool WatchedHeaders::watch(std::string_view lowercase_name)
     }
     names_[size_++] = lowercase_name;
     lengths_ |= length_bit(lowercase_name.size());
+    initials_ |= initial_bit(lowercase_name[0]);
     return true;
 }
 
 void RequestHeaders::offer(std::string_view name, std::string_view value)
 {
-    if ((watched_->lengths() & WatchedHeaders::length_bit(name.size())) == 0) {
+    if (!watched_->may_watch(name)) {
         return;
     }
     for (std::size_t i = 0; i < watched_->size(); i++) {

@@ -50,10 +50,31 @@ public:
         return std::uint64_t(1) << (n < 63 ? n : 63);
     }
 
+    // bit (c | 0x20) & 63 set for the first byte c of a watched name:
+    // a name's first byte in either case sets the same bit, and a request's
+    // headers of a watched length mostly begin otherwise (content-length
+    // is as long as novu-signature)
+    std::uint64_t initials() const { return initials_; }
+
+    static std::uint64_t initial_bit(char c)
+    {
+        return std::uint64_t(1) << ((static_cast<unsigned char>(c) | 0x20)
+                                    & 63);
+    }
+
+    // Whether a name of this length and first byte may be watched (false:
+    // it is not).
+    bool may_watch(std::string_view name) const
+    {
+        return !name.empty() && (lengths_ & length_bit(name.size())) != 0
+               && (initials_ & initial_bit(name[0])) != 0;
+    }
+
 private:
     std::string_view names_[kMax];
     std::size_t      size_ = 0;
     std::uint64_t    lengths_ = 0;
+    std::uint64_t    initials_ = 0;
 };
 
 // A watched header as one request sent it.

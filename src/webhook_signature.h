@@ -131,6 +131,14 @@ int ws_scheme_signs_delivery_id(const ws_scheme_t *scheme);
 uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme);
 
 /*
+ * Their first bytes, as a bitmask: bit (c | 0x20) & 63 for a name that
+ * begins with c, so that a byte of either case tests its own bit.  A
+ * header whose first byte's bit is clear need not be offered either; 0 as
+ * above.
+ */
+uint64_t ws_scheme_header_initials(const ws_scheme_t *scheme);
+
+/*
  * NULL when memory is exhausted.  Checks are made and destroyed by one
  * thread at a time (an nginx worker has one): the memory of destroyed
  * checks is kept for the next ones, process-wide.

@@ -162,6 +162,35 @@ static void test_header_lengths(void **state)
     assert_true(ws_scheme_header_lengths(NULL) == 0);
 }
 
+/* Their first bytes: one bit per byte, the same for either case, so that
+ * a header of a watched length that begins otherwise (content-length, as
+ * long as novu-signature) is passed over, and one sent in capitals is
+ * not. */
+static uint64_t initial(char c)
+{
+    return UINT64_C(1) << ((c | 0x20) & 63);
+}
+
+static void test_header_initials(void **state)
+{
+    uint64_t novu = ws_scheme_header_initials(ws_scheme_get(WS_SCHEME_NOVU));
+
+    (void) state;
+
+    /* novu-signature, x-novu-signature */
+    assert_true(novu == (initial('n') | initial('x')));
+    assert_true((novu & initial('N')) && (novu & initial('X')));
+    assert_false(novu & initial('c'));
+    /* standard_webhooks: webhook-signature, -timestamp, -id */
+    assert_true(ws_scheme_header_initials(
+                    ws_scheme_get(WS_SCHEME_STANDARD_WEBHOOKS))
+                == initial('w'));
+    /* twilio: x-twilio-signature and content-type */
+    assert_true(ws_scheme_header_initials(ws_scheme_get(WS_SCHEME_TWILIO))
+                == (initial('x') | initial('c')));
+    assert_true(ws_scheme_header_initials(NULL) == 0);
+}
+
 static void test_destroy_at_every_stage(void **state)
 {
     /* a check may be dropped at any point (e.g. the client went away) */
@@ -228,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_destroy_null),
         cmocka_unit_test(test_create_each_scheme),
         cmocka_unit_test(test_header_lengths),
+        cmocka_unit_test(test_header_initials),
         cmocka_unit_test(test_destroy_at_every_stage),
         cmocka_unit_test(test_checks_are_independent),
     };
