@@ -28,6 +28,15 @@ inline std::uint64_t load_le(const void *p)
     return w;
 }
 
+// A word as eight bytes, its most significant first.
+inline void store_be(void *p, std::uint64_t w)
+{
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    std::memcpy(p, &w, 8);
+}
+
 // 0x80 in every byte of w that lies in [lo, hi], 0 in the others, for
 // bytes below 0x80 (lo >= 1, hi <= 0x7f): no sum carries into the next
 // byte.  A byte at or above 0x80 may show either way: callers reject those
