@@ -25,21 +25,28 @@ public:
     std::size_t size() const { return size_; }
     std::string_view name(std::size_t i) const { return names_[i]; }
     // Where a watched name is; kMax if it is not watched.  Inline: a
-    // scheme asks for each header it reads.
+    // scheme asks for each header it reads, with the very string it
+    // watched, found by its address first; any other string by its bytes.
     std::size_t index_of(std::string_view lowercase_name) const
     {
         for (std::size_t i = 0; i < size_; i++) {
-            // the scheme's row asks with the very string it watched
-            const std::string_view &name = names_[i];
-            if ((name.data() == lowercase_name.data()
-                 && name.size() == lowercase_name.size())
-                || name == lowercase_name)
+            if (names_[i].data() == lowercase_name.data()
+                && names_[i].size() == lowercase_name.size())
             {
+                return i;
+            }
+        }
+        for (std::size_t i = 0; i < size_; i++) {
+            if (names_[i] == lowercase_name) {
                 return i;
             }
         }
         return kMax;
     }
+
+    // Where a request's header is, its name in any case; kMax if it is
+    // not watched.
+    std::size_t find(std::string_view any_case_name) const;
 
     // bit n set if a watched name is n bytes long (bit 63: 63 or more), so
     // that most of a request's headers are passed over on their length
@@ -62,16 +69,10 @@ public:
                                     & 63);
     }
 
-    // Whether a name of this length and first byte may be watched (false:
-    // it is not).
-    bool may_watch(std::string_view name) const
-    {
-        return !name.empty() && (lengths_ & length_bit(name.size())) != 0
-               && (initials_ & initial_bit(name[0])) != 0;
-    }
-
 private:
     std::string_view names_[kMax];
+    // each name's first eight bytes as a word (0 for a shorter name)
+    std::uint64_t    first_words_[kMax] = {};
     std::size_t      size_ = 0;
     std::uint64_t    lengths_ = 0;
     std::uint64_t    initials_ = 0;
