@@ -19,9 +19,10 @@
 //
 // HMAC as src/hmac.cpp computes it: inner and outer states pre-computed
 // from the key once (outside the count), then per check a copy of each,
-// one update per piece (the core feeds a template's pieces, then the
-// body), the inner digest into the outer state, and a constant-time
-// compare.  The core's wiping of its states is the module's hygiene, not
+// one update per piece (a template's pieces, then the body: what a
+// verifier that copies nothing calls; the core joins the short pieces
+// before the body into one update, and saves OpenSSL's cost per call),
+// the inner digest into the outer state, and a constant-time compare.  The core's wiping of its states is the module's hygiene, not
 // cryptography, and is left out.  Ed25519 as src/key.cpp: a context set
 // up for the key once (outside the count), then per check
 // EVP_DigestVerifyInit without a key (started again) and EVP_DigestVerify

@@ -191,6 +191,70 @@ static void test_header_initials(void **state)
     assert_true(ws_scheme_header_initials(NULL) == 0);
 }
 
+/*
+ * The pieces of a template before the body are joined into one update
+ * where they fit (128 bytes) and fed one by one where they do not: a
+ * Standard Webhooks delivery id of any length around that room verifies
+ * against OpenSSL's one-shot HMAC over "id.ts.body", and does not with
+ * one byte of the id changed.
+ */
+static void sign_standard_webhooks(const char *id, const char *ts,
+    const char *body, const unsigned char *key, size_t keylen, char *header)
+{
+    unsigned char  mac[EVP_MAX_MD_SIZE];
+    unsigned int   maclen = 0;
+    size_t         idlen = strlen(id), tslen = strlen(ts), len = strlen(body);
+    unsigned char *msg = malloc(idlen + tslen + len + 2);
+
+    assert_non_null(msg);
+    memcpy(msg, id, idlen);
+    msg[idlen] = '.';
+    memcpy(msg + idlen + 1, ts, tslen);
+    msg[idlen + 1 + tslen] = '.';
+    memcpy(msg + idlen + tslen + 2, body, len);
+    assert_non_null(HMAC(EVP_sha256(), key, (int) keylen, msg,
+                         idlen + tslen + len + 2, mac, &maclen));
+    free(msg);
+    memcpy(header, "v1,", 3);
+    EVP_EncodeBlock((unsigned char *) header + 3, mac, (int) maclen);
+}
+
+static void test_long_pieces_before_the_body(void **state)
+{
+    static const unsigned char key[] = "a key of 24 bytes, say..";
+    /* base64 of key */
+    static const char *secret = "whsec_YSBrZXkgb2YgMjQgYnl0ZXMsIHNheS4u";
+    static const size_t lengths[] = { 1, 115, 116, 117, 118, 127, 128,
+                                      129, 300, 1000 };
+    char   id[1001], header[64];
+    size_t i;
+
+    (void) state;
+
+    for (i = 0; i < COUNT_OF(lengths); i++) {
+        memset(id, 'm', lengths[i]);
+        id[lengths[i]] = '\0';
+        sign_standard_webhooks(id, TS, BODY_A1, key, sizeof(key) - 1,
+                               header);
+        {
+            hdr_t hdrs[] = { hdr_str("webhook-id", id),
+                             H("webhook-timestamp", TS),
+                             hdr_str("webhook-signature", header) };
+            run_t run = run_check(WS_SCHEME_STANDARD_WEBHOOKS, hdrs,
+                                  COUNT_OF(hdrs), NOW_MS, TOL_5M, &secret, 1,
+                                  BODY_A1, strlen(BODY_A1));
+            assert_result(run.result, WS_RESULT_OK);
+
+            id[lengths[i] / 2] = 'n';
+            hdrs[0] = hdr_str("webhook-id", id);
+            run = run_check(WS_SCHEME_STANDARD_WEBHOOKS, hdrs, COUNT_OF(hdrs),
+                            NOW_MS, TOL_5M, &secret, 1, BODY_A1,
+                            strlen(BODY_A1));
+            assert_result(run.result, WS_RESULT_MISMATCH);
+        }
+    }
+}
+
 static void test_destroy_at_every_stage(void **state)
 {
     /* a check may be dropped at any point (e.g. the client went away) */
@@ -258,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_create_each_scheme),
         cmocka_unit_test(test_header_lengths),
         cmocka_unit_test(test_header_initials),
+        cmocka_unit_test(test_long_pieces_before_the_body),
         cmocka_unit_test(test_destroy_at_every_stage),
         cmocka_unit_test(test_checks_are_independent),
     };
