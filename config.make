@@ -16,6 +16,13 @@
 # follows).  C objects keep CFLAGS as it is; where CFLAGS holds none of
 # these (Debian 12), the C++ objects get exactly CFLAGS followed by
 # -std=c++17 -fvisibility=hidden, as before.
+#
+# And -flto, with the link's -flto in config: the glue calls the core
+# through its C API, and the core's files call each other, a dozen times
+# per request; optimised as one program, those calls are inlined where it
+# pays (about 200 instructions per request, bench/instructions.sh), and
+# the library's own template instantiations stay out of the dynamic
+# symbol table.
 
 webhook_c_only_warnings="absolute-value bad-function-cast c++-compat
     c11-c23-compat c90-c99-compat c99-c11-compat
@@ -41,7 +48,7 @@ cat << END                                                  >> $NGX_MAKEFILE
 # ngx_http_webhook_signature_module (config.make): C-only options that the
 # C++ objects are compiled without
 WEBHOOK_SIGNATURE_C_ONLY_CFLAGS = $webhook_c_only_flags
-WEBHOOK_SIGNATURE_CXXFLAGS := \$(filter-out \$(WEBHOOK_SIGNATURE_C_ONLY_CFLAGS),\$(CFLAGS)) -std=c++17 -fvisibility=hidden
+WEBHOOK_SIGNATURE_CXXFLAGS := \$(filter-out \$(WEBHOOK_SIGNATURE_C_ONLY_CFLAGS),\$(CFLAGS)) -std=c++17 -fvisibility=hidden -flto=auto
 
 END
 
