@@ -93,7 +93,7 @@ sub novu_headers {
     my $mac = hmac_sha256_hex("$ts.$body", $secret);
     my @h = ("Novu-Signature: t=$ts,v1=$mac");
     unshift @h, "X-Tenant: $tenant" if defined $tenant;
-    return (\@h, ['hmac-sha256', unpack('H*', $secret), $mac, "=$ts", '=.', "\@$o{body}"]);
+    return (\@h, ['hmac-sha256', unpack('H*', $secret), $mac, "=$ts.", "\@$o{body}"]);
 }
 
 sub request_head {
@@ -138,8 +138,9 @@ sub form_decode {
     return $s;
 }
 
-# Pieces as the core's templates split them (src/scheme.cpp): each is one
-# update of the HMAC, the body the last; Ed25519 verifies them joined.
+# Pieces as the core feeds them (src/scheme.cpp's templates, check.cpp's
+# feed_pieces()): what precedes the body joined in one update of the HMAC,
+# then the body; Ed25519 verifies them joined.
 sub crypto_args {
     my $scheme = $o{scheme} // 'novu';
     return @$first_crypto if $first_crypto;
@@ -149,7 +150,7 @@ sub crypto_args {
     if ($scheme eq 'stripe') {
         my ($t, $sig) = header_value('Stripe-Signature') =~ /\At=(\d+),v1=([0-9a-f]{64})\z/
             or die "instructions-client: unexpected Stripe-Signature\n";
-        return ('hmac-sha256', $secret_hex, $sig, "=$t", '=.', $b);
+        return ('hmac-sha256', $secret_hex, $sig, "=$t.", $b);
     }
     if ($scheme eq 'standard_webhooks') {
         my $id = header_value('webhook-id');
@@ -158,7 +159,7 @@ sub crypto_args {
             or die "instructions-client: unexpected webhook-signature\n";
         (my $key = $o{secret}) =~ s/\Awhsec_//;
         return ('hmac-sha256', unpack('H*', decode_base64($key)),
-                unpack('H*', decode_base64($sig)), "=$id", '=.', "=$ts", '=.', $b);
+                unpack('H*', decode_base64($sig)), "=$id.$ts.", $b);
     }
     if ($scheme eq 'github') {
         my ($sig) = header_value('X-Hub-Signature-256') =~ /\Asha256=([0-9a-f]{64})\z/
