@@ -230,7 +230,8 @@ typedef struct {
     /* the next slice of a body read before: its buffer and offset in it */
     ngx_chain_t                *slice;
     off_t                       slice_offset;
-    ngx_event_t                 slice_event;
+    /* the slices' turns: NULL but for a body read before the module's */
+    ngx_event_t                *slice_event;
 } ngx_http_webhook_signature_ctx_t;
 
 
@@ -815,12 +816,12 @@ ngx_http_webhook_signature_cleanup(void *data)
     ngx_http_webhook_signature_ctx_t *ctx =
         static_cast<ngx_http_webhook_signature_ctx_t *>(data);
 
-    if (ctx->slice_event.posted) {
-        ngx_delete_posted_event(&ctx->slice_event);
-    }
+    if (ctx->slice_event != NULL) {
+        if (ctx->slice_event->posted) {
+            ngx_delete_posted_event(ctx->slice_event);
+        }
 
-    if (ctx->slice_event.timer_set) {
-        ngx_del_timer(&ctx->slice_event);
+        ngx_http_webhook_signature_stop_slices(ctx);
     }
 
     ws_check_destroy(ctx->check);
@@ -981,14 +982,22 @@ ngx_http_webhook_signature_body_handler(ngx_http_request_t *r)
         return;
     }
 
+    ctx->slice_event = static_cast<ngx_event_t *>(
+                           ngx_pcalloc(r->pool, sizeof(ngx_event_t)));
+    if (ctx->slice_event == NULL) {
+        ctx->hash_failed = 1;
+        ngx_http_webhook_signature_body_done(r, ctx);
+        return;
+    }
+
     ctx->body = NGX_HTTP_WEBHOOK_SIGNATURE_BODY_HASHING;
     ctx->slice = r->request_body->bufs;
 
-    ctx->slice_event.handler = ngx_http_webhook_signature_slice_handler;
-    ctx->slice_event.data = r;
-    ctx->slice_event.log = r->connection->log;
+    ctx->slice_event->handler = ngx_http_webhook_signature_slice_handler;
+    ctx->slice_event->data = r;
+    ctx->slice_event->log = r->connection->log;
 
-    ngx_add_timer(&ctx->slice_event, NGX_HTTP_WEBHOOK_SIGNATURE_SLICE_HOLD);
+    ngx_add_timer(ctx->slice_event, NGX_HTTP_WEBHOOK_SIGNATURE_SLICE_HOLD);
 
     ngx_http_webhook_signature_hash_slice(r, ctx);
 }
@@ -1141,7 +1150,7 @@ ngx_http_webhook_signature_hash_slice(ngx_http_request_t *r,
                        "webhook signature: hashed %O body bytes, "
                        "going on in the next event loop turn", ctx->hashed);
 
-        ngx_post_event(&ctx->slice_event, &ngx_posted_next_events);
+        ngx_post_event(ctx->slice_event, &ngx_posted_next_events);
         return;
     }
 
@@ -1157,8 +1166,8 @@ ngx_http_webhook_signature_hash_slice(ngx_http_request_t *r,
 static void
 ngx_http_webhook_signature_stop_slices(ngx_http_webhook_signature_ctx_t *ctx)
 {
-    if (ctx->slice_event.timer_set) {
-        ngx_del_timer(&ctx->slice_event);
+    if (ctx->slice_event->timer_set) {
+        ngx_del_timer(ctx->slice_event);
     }
 }
 
