@@ -517,6 +517,12 @@ ngx_module_t  ngx_http_webhook_signature_module = {
 };
 
 
+/*
+ * The replay records this worker's requests hold pending (a pool cleanup
+ * each): while there are none, responses need not look for theirs.
+ */
+static ngx_uint_t  ngx_http_webhook_signature_replay_holds;
+
 static ngx_http_request_body_filter_pt  ngx_http_webhook_signature_next_body_filter;
 static ngx_http_output_header_filter_pt
     ngx_http_webhook_signature_next_header_filter;
@@ -1670,6 +1676,7 @@ ngx_http_webhook_signature_replay_check(ngx_http_request_t *r,
 
     /* whatever ends the request (2xx, 5xx, timeout, abort) resolves it */
     cln->handler = ngx_http_webhook_signature_replay_cleanup;
+    ngx_http_webhook_signature_replay_holds++;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webhook signature replay: recorded in \"%V\" for %M ms",
@@ -1974,7 +1981,7 @@ ngx_http_webhook_signature_replay_header_filter(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t  *cln;
 
-    if (r == r->main) {
+    if (r == r->main && ngx_http_webhook_signature_replay_holds > 0) {
         for (cln = r->pool->cleanup; cln; cln = cln->next) {
             if (cln->handler == ngx_http_webhook_signature_replay_cleanup) {
                 ngx_http_webhook_signature_replay_resolve(
@@ -2021,6 +2028,8 @@ ngx_http_webhook_signature_replay_cleanup(void *data)
     ngx_http_webhook_signature_replay_hold_t  *hold;
 
     hold = static_cast<ngx_http_webhook_signature_replay_hold_t *>(data);
+
+    ngx_http_webhook_signature_replay_holds--;
 
     ngx_http_webhook_signature_replay_resolve(hold,
                                         hold->request->headers_out.status);
