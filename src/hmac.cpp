@@ -107,29 +107,6 @@ bool bytes_equal(const Bytes &a, const Bytes &b)
 }
 
 
-Hash &Hash::operator=(const Hash &other)
-{
-    if (this != &other) {
-        // a state of the same algorithm is overwritten whole by the copy;
-        // only another algorithm's could leave bytes behind
-        if (!other.live_ || other.algorithm_ != algorithm_) {
-            wipe();
-        }
-        algorithm_ = other.algorithm_;
-        live_ = other.live_;
-        if (live_) {
-            // a copy of a known size, inline (a hash state is copied for
-            // every secret of every request)
-            switch (algorithm_) {
-            case HashAlgorithm::Sha1:   state_.sha1 = other.state_.sha1; break;
-            case HashAlgorithm::Sha256: state_.sha256 = other.state_.sha256; break;
-            case HashAlgorithm::Sha512: state_.sha512 = other.state_.sha512; break;
-            }
-        }
-    }
-    return *this;
-}
-
 std::size_t Hash::state_size() const
 {
     switch (algorithm_) {

@@ -112,6 +112,31 @@ bool Hash::update(const void *data, std::size_t len)
 }
 #pragma GCC diagnostic pop
 
+// Inline: a MAC starts from its key's inner state and finishes from its
+// outer one, two copies per secret per request.
+inline Hash &Hash::operator=(const Hash &other)
+{
+    if (this != &other) {
+        // a state of the same algorithm is overwritten whole by the copy;
+        // only another algorithm's could leave bytes behind
+        if (!other.live_ || other.algorithm_ != algorithm_) {
+            wipe();
+        }
+        algorithm_ = other.algorithm_;
+        live_ = other.live_;
+        if (live_) {
+            // a copy of a known size, inline (a hash state is copied for
+            // every secret of every request)
+            switch (algorithm_) {
+            case HashAlgorithm::Sha1:   state_.sha1 = other.state_.sha1; break;
+            case HashAlgorithm::Sha256: state_.sha256 = other.state_.sha256; break;
+            case HashAlgorithm::Sha512: state_.sha512 = other.state_.sha512; break;
+            }
+        }
+    }
+    return *this;
+}
+
 // A secret reduced to the two hash states HMAC starts from: the inner hash
 // after absorbing key XOR ipad, the outer after key XOR opad (the
 // pre-computation RFC 2104 section 4 describes).  Starting a MAC from a key
