@@ -312,12 +312,19 @@ sub standard_copy {
 
 {
     my $m = novu_copy($B);
+    my $delayed = sub { scalar grep { $_->{uri} =~ /[?&]delay=2\b/ }
+                               $h->upstream_requests };
+    my $before = $delayed->();
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
         send_copy($m, '/novu?delay=2', timeout => 10);
         exit 0;
     }
-    sleep 0.5;
+    # in flight once the upstream has it (a loaded machine takes a while)
+    for (1 .. 200) {
+        last if $delayed->() > $before;
+        select(undef, undef, undef, 0.05);
+    }
     $h->{tid}++;                # the child sent with the tid after ours
     my $c = checks();
     $c->ok($h->reload($CONF, vars => { WH_SIZE => '4m' }),
