@@ -1312,20 +1312,9 @@ ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
     }
 
     /*
-     * The header, not content_length_n, is the client's word: nginx
-     * rewrites content_length_n while it discards a body, down to 0 when
-     * done (discard_body, tested above, while it goes on), and sets it
-     * for a chunked body (HTTP/2's and HTTP/3's without a length too),
-     * which has no Content-Length.  So a positive content_length_n equal
-     * to what was hashed is the header's own value as nginx read it; only
-     * anything else is read from the header again.
+     * The header, not content_length_n: nginx rewrites that while it
+     * discards a body (and HTTP/2 sets it from the DATA it received).
      */
-
-    if (r->headers_in.content_length_n > 0
-        && r->headers_in.content_length_n == hashed)
-    {
-        return 1;
-    }
 
     length = r->headers_in.content_length;
 
