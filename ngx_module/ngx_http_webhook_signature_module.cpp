@@ -1313,7 +1313,10 @@ ngx_http_webhook_signature_body_complete(ngx_http_request_t *r, off_t hashed)
 
     /*
      * The header, not content_length_n: nginx rewrites that while it
-     * discards a body (and HTTP/2 sets it from the DATA it received).
+     * discards a body, and leaves it at the bytes not yet discarded when
+     * lingering_time ends the discard (a post_action into a protected
+     * location then reads only the rest, which can equal it); HTTP/2 sets
+     * it from the DATA it received.
      */
 
     length = r->headers_in.content_length;
