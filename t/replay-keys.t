@@ -327,6 +327,7 @@ sub standard_copy {
     }
     $h->{tid}++;                # the child sent with the tid after ours
     my $c = checks();
+    $c->ok($delayed->() > $before, 'the request in flight reached the upstream');
     $c->ok($h->reload($CONF, vars => { WH_SIZE => '4m' }),
            'reload: resized while a request is in flight');
     $c->is(outcome(send_copy($m, '/novu')), '429 0',
