@@ -72,6 +72,7 @@ typedef enum {
     NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READING,
     /* nginx had read it before: hashed in slices between events */
     NGX_HTTP_WEBHOOK_SIGNATURE_BODY_HASHING,
+    /* read to its end and judged (ngx_http_webhook_signature_body_done()) */
     NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ,
     /* nginx gave up on it (e.g. 413) while the module waited for it */
     NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST
@@ -611,17 +612,14 @@ ngx_http_webhook_signature_check(ngx_http_request_t *r,
      * judged here, as not verified.
      */
 
-    switch (ctx->body) {
-
-    case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_READ:
-    case NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST:
+    if (ctx->body == NGX_HTTP_WEBHOOK_SIGNATURE_BODY_LOST) {
         return ngx_http_webhook_signature_decide(r, wlcf, ctx,
                           ngx_http_webhook_signature_verify_body(r, ctx));
-
-    default:
-        /* the body handler or the slice handler judges and resumes */
-        return NGX_DONE;
     }
+
+    /* the body handler or the slice handler judges and resumes */
+
+    return NGX_DONE;
 }
 
 

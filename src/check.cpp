@@ -65,6 +65,12 @@ const ws_scheme_t *handle(const Scheme *scheme)
     return reinterpret_cast<const ws_scheme_t *>(scheme);
 }
 
+// The headers a scheme's checks read; NULL if they cannot be made.
+const webhook::WatchedHeaders *watched_by(const ws_scheme_t *scheme)
+{
+    return scheme != nullptr ? row(scheme)->watched() : nullptr;
+}
+
 // Linear's body member that carries the timestamp.
 constexpr std::string_view kLinearTimestamp = "webhookTimestamp";
 using webhook::kContentType;
@@ -685,15 +691,13 @@ int64_t ws_scheme_tolerance(const ws_scheme_t *scheme)
 
 uint64_t ws_scheme_header_lengths(const ws_scheme_t *scheme)
 {
-    const webhook::WatchedHeaders *watched =
-        scheme != nullptr ? row(scheme)->watched() : nullptr;
+    const webhook::WatchedHeaders *watched = watched_by(scheme);
     return watched != nullptr ? watched->lengths() : 0;
 }
 
 uint64_t ws_scheme_header_initials(const ws_scheme_t *scheme)
 {
-    const webhook::WatchedHeaders *watched =
-        scheme != nullptr ? row(scheme)->watched() : nullptr;
+    const webhook::WatchedHeaders *watched = watched_by(scheme);
     return watched != nullptr ? watched->initials() : 0;
 }
 

@@ -22,8 +22,6 @@ public:
     // table, caught by the unit tests).
     bool watch(std::string_view lowercase_name);
 
-    std::size_t size() const { return size_; }
-    std::string_view name(std::size_t i) const { return names_[i]; }
     // Where a watched name is; kMax if it is not watched.  Inline: a
     // scheme asks for each header it reads, with the very string it
     // watched, found by its address first; any other string by its bytes.
