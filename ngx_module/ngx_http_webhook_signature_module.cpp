@@ -35,6 +35,9 @@ extern "C" {
 /* a webhook_signature_secret that is no variable (its index otherwise) */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL       -1
 
+/* a location with variable secrets: this many secrets on the stack */
+#define NGX_HTTP_WEBHOOK_SIGNATURE_STACK_SECRETS  8
+
 /* a secret file larger than this (once stripped) is a mistake, not a key */
 #define NGX_HTTP_WEBHOOK_SIGNATURE_MAX_SECRET    65536
 
@@ -902,26 +905,34 @@ ngx_http_webhook_signature_begin(ngx_http_request_t *r,
     ngx_int_t    *variables;
     ngx_str_t     value;
     ngx_uint_t    i, n;
-    ws_secret_t  *secrets;
+    ws_secret_t  *secrets, *configured;
+    ws_secret_t   on_stack[NGX_HTTP_WEBHOOK_SIGNATURE_STACK_SECRETS];
 
     n = wlcf->secrets->nelts;
-    secrets = static_cast<ws_secret_t *>(wlcf->secrets->elts);
+    configured = static_cast<ws_secret_t *>(wlcf->secrets->elts);
     ctx->nsecrets = n;
 
     if (wlcf->variables == NULL) {
-        return ws_check_begin_secrets(ctx->check, secrets, n);
+        return ws_check_begin_secrets(ctx->check, configured, n);
     }
 
-    secrets = static_cast<ws_secret_t *>(
-                  ngx_palloc(r->pool, n * sizeof(ws_secret_t)));
-    if (secrets == NULL) {
-        return WS_RESULT_ERROR;
+    /* the core keys the secrets before this returns: a few fit here */
+    if (n <= NGX_HTTP_WEBHOOK_SIGNATURE_STACK_SECRETS) {
+        secrets = on_stack;
+
+    } else {
+        secrets = static_cast<ws_secret_t *>(
+                      ngx_palloc(r->pool, n * sizeof(ws_secret_t)));
+        if (secrets == NULL) {
+            return WS_RESULT_ERROR;
+        }
     }
 
-    ngx_memcpy(secrets, wlcf->secrets->elts, n * sizeof(ws_secret_t));
     variables = static_cast<ngx_int_t *>(wlcf->variables->elts);
 
     for (i = 0; i < n; i++) {
+        secrets[i] = configured[i];
+
         if (variables[i] == NGX_HTTP_WEBHOOK_SIGNATURE_LITERAL) {
             continue;
         }

@@ -985,8 +985,10 @@ ws_result_e ws_check_finish(ws_check_t *check)
                 return result;
             }
         }
-        if (!check->feed_pieces(scheme.message.body + 1,
-                                webhook::MessageTemplate::kMaxPieces))
+        // (most templates end with the body: nothing to call for)
+        const webhook::MessageTemplate &message = scheme.message;
+        if (message.body + 1 < message.size
+            && !check->feed_pieces(message.body + 1, message.size))
         {
             return WS_RESULT_ERROR;
         }

@@ -79,8 +79,8 @@ void wipe_memory(void *memory, std::size_t size)
 // Eight bytes at a time (CRYPTO_memcmp goes byte by byte: about 230
 // instructions for a SHA-256 MAC, compared once per candidate per secret),
 // the differences ORed together, with no exit before the end: the empty
-// asm makes the running difference opaque to the compiler, so it cannot
-// stop at the first difference it sees.
+// asm after each round makes the running difference opaque to the
+// compiler, so it cannot stop at the first difference it sees.
 bool bytes_equal(const Bytes &a, const Bytes &b)
 {
     if (a.size != b.size) {
@@ -92,11 +92,20 @@ bool bytes_equal(const Bytes &a, const Bytes &b)
     std::uint64_t difference = 0;
     std::size_t i = 0;
 
-    for (; i + 8 <= a.size; i += 8) {
+    // a SHA-256 MAC in one round of four words
+    auto word_difference = [x, y](std::size_t at) {
         std::uint64_t u, v;
-        std::memcpy(&u, x + i, 8);
-        std::memcpy(&v, y + i, 8);
-        difference |= u ^ v;
+        std::memcpy(&u, x + at, 8);
+        std::memcpy(&v, y + at, 8);
+        return u ^ v;
+    };
+    for (; i + 32 <= a.size; i += 32) {
+        difference |= word_difference(i) | word_difference(i + 8)
+                      | word_difference(i + 16) | word_difference(i + 24);
+        __asm__ volatile("" : "+r"(difference));
+    }
+    for (; i + 8 <= a.size; i += 8) {
+        difference |= word_difference(i);
         __asm__ volatile("" : "+r"(difference));
     }
     for (; i < a.size; i++) {

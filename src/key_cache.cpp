@@ -34,11 +34,13 @@ KeyCache &KeyCache::local()
     return cache;
 }
 
-// A 64-bit multiply-xorshift over the secret's words, then a finalizer
-// (MurmurHash3's) that spreads every bit over the bits a set is chosen by:
-// tenants' secrets often differ only in their last bytes.  Quick, and only
-// ever compared with hashes of other configured secrets (no attacker picks
-// a secret), so it needs no resistance to chosen collisions.
+// A multiply per word of the secret, then a finalizer (MurmurHash3's)
+// that spreads every bit over the bits a set is chosen by: tenants'
+// secrets often differ only in their last bytes.  Multiplying by an odd
+// number and XORing a word are both one-to-one, so two secrets that differ
+// in one word never meet before the finalizer.  Quick, and only ever
+// compared with hashes of other configured secrets (no attacker picks a
+// secret), so it needs no resistance to chosen collisions.
 std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
                                 std::string_view secret)
 {
@@ -47,14 +49,10 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
                        | static_cast<std::uint64_t>(format)) ^ secret.size();
     const char *p = secret.data();
     const char *end = p + secret.size();
-
     // whole words, then the last eight bytes (overlapping the words
     // before: the length is in the hash already), or a short secret's
     // bytes one by one
-    auto mix = [&h](std::uint64_t word) {
-        h = (h ^ word) * kMultiplier;
-        h ^= h >> 29;
-    };
+    auto mix = [&h](std::uint64_t word) { h = (h ^ word) * kMultiplier; };
     for (; end - p > 8; p += 8) {
         std::uint64_t word;
         std::memcpy(&word, p, 8);
@@ -71,7 +69,6 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
         }
         mix(word);
     }
-
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdu;
     h ^= h >> 33;

@@ -57,6 +57,24 @@ $h->run(<<'EOF', vars => \%vars, env => { WH_TEST_SECRET => $SEC{env} });
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        # more secrets than the handler keeps on its stack (8): the
+        # per-request copy comes from the pool, literals and the variable
+        # in their places
+        location /many {
+            webhook_signature_secret "decoy-1";
+            webhook_signature_secret "decoy-2";
+            webhook_signature_secret "%%OLD%%";
+            webhook_signature_secret "decoy-4";
+            webhook_signature_secret "decoy-5";
+            webhook_signature_secret "decoy-6";
+            webhook_signature_secret "decoy-7";
+            webhook_signature_secret "decoy-8";
+            webhook_signature_secret "decoy-9";
+            webhook_signature_secret $tenant_secret;
+            webhook_signature_secret "%%NEW%%";
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
         location /tenant-braces {
             webhook_signature_secret ${tenant_secret};
             proxy_pass http://%%UPSTREAM%%;
@@ -136,6 +154,20 @@ sub hook {
     $h->rejected_ok(hook('/tenant', $SEC{globex}, tenant => 'acme'),
                     'mismatch', 'novu',
                     'variable secret: another tenant\'s secret is a mismatch');
+    my $r = hook('/many', $SEC{acme}, tenant => 'acme');
+    $h->passed_ok($r, $BODY, 'eleven secrets: the variable (10th) verifies');
+    is($h->access_for($r)->{key}, 10,
+       'eleven secrets: $webhook_signature_key is 10 for the variable');
+    $r = hook('/many', $SEC{old}, tenant => 'globex');
+    $h->passed_ok($r, $BODY, 'eleven secrets: a literal (3rd) verifies');
+    is($h->access_for($r)->{key}, 3,
+       'eleven secrets: $webhook_signature_key is 3 for the literal');
+    $r = hook('/many', $SEC{new}, tenant => 'acme');
+    is($h->access_for($r)->{key}, 11,
+       'eleven secrets: the literal after the variable is the 11th');
+    $h->rejected_ok(hook('/many', $SEC{globex}, tenant => 'acme'),
+                    'mismatch', 'novu',
+                    'eleven secrets: another tenant\'s secret is a mismatch');
     $h->passed_ok(hook('/tenant-braces', $SEC{acme}, tenant => 'acme'), $BODY,
                   'variable secret in braces: ${tenant_secret} is the map');
     $h->rejected_ok(hook('/tenant-braces', $SEC{globex}, tenant => 'acme'),
