@@ -139,30 +139,6 @@ bool Hash::init(HashAlgorithm algorithm)
     return false;
 }
 
-bool Hash::finish(Bytes &out)
-{
-    bool ok = false;
-
-    if (!live_) {
-        out.size = 0;
-        return false;
-    }
-
-    switch (algorithm_) {
-    case HashAlgorithm::Sha1:
-        ok = SHA1_Final(out.data.data(), &state_.sha1) == 1;
-        break;
-    case HashAlgorithm::Sha256:
-        ok = SHA256_Final(out.data.data(), &state_.sha256) == 1;
-        break;
-    case HashAlgorithm::Sha512:
-        ok = SHA512_Final(out.data.data(), &state_.sha512) == 1;
-        break;
-    }
-    out.size = ok ? digest_size(algorithm_) : 0;
-    return ok;
-}
-
 void Hash::wipe_state()
 {
     wipe_memory(&state_, state_size());

@@ -68,7 +68,7 @@ public:
     bool init(HashAlgorithm algorithm);
     inline bool update(const void *data, std::size_t len);
     // The state is spent; init() or a copy starts it again.
-    bool finish(Bytes &out);
+    inline bool finish(Bytes &out);
     // inline: most hashes a check holds were never started
     void wipe()
     {
@@ -109,6 +109,31 @@ bool Hash::update(const void *data, std::size_t len)
         return SHA512_Update(&state_.sha512, data, len) == 1;
     }
     return false;
+}
+
+// Inline: twice per secret per request (the inner hash, the outer).
+bool Hash::finish(Bytes &out)
+{
+    bool ok = false;
+
+    if (!live_) {
+        out.size = 0;
+        return false;
+    }
+
+    switch (algorithm_) {
+    case HashAlgorithm::Sha1:
+        ok = SHA1_Final(out.data.data(), &state_.sha1) == 1;
+        break;
+    case HashAlgorithm::Sha256:
+        ok = SHA256_Final(out.data.data(), &state_.sha256) == 1;
+        break;
+    case HashAlgorithm::Sha512:
+        ok = SHA512_Final(out.data.data(), &state_.sha512) == 1;
+        break;
+    }
+    out.size = ok ? digest_size(algorithm_) : 0;
+    return ok;
 }
 #pragma GCC diagnostic pop
 

@@ -190,8 +190,8 @@ sub hook {
                     'no_secret', 'notifykit',
                     'variable secret: notifykit no_secret JSON');
 
-    my $r = hook('/tenant', $SEC{acme}, tenant => 'initech',
-                 req => { expect => 1 });
+    $r = hook('/tenant', $SEC{acme}, tenant => 'initech',
+              req => { expect => 1 });
     is($r->{continue}, 0, 'variable secret: no_secret is decided'
                           . ' before the body (no 100 Continue)');
     $h->rejected_ok($r, 'no_secret', 'novu',
