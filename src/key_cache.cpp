@@ -77,6 +77,28 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
     return h;
 }
 
+// Fibonacci hashing of the address: its high bits pick the hint.
+std::size_t KeyCache::hint_of(const char *address)
+{
+    static_assert(kHints == 1024, "ten bits of hint");
+    return static_cast<std::size_t>(
+        reinterpret_cast<std::uintptr_t>(address) * 0x9e3779b97f4a7c15u >> 54);
+}
+
+bool KeyCache::holds(const Entry &e, Algorithm algorithm, KeyFormat format,
+                     std::string_view secret) const
+{
+    return e.used != 0 && e.algorithm == algorithm && e.format == format
+           && e.secret == secret;
+}
+
+std::shared_ptr<const Key> KeyCache::found(Entry &e, const char *address)
+{
+    e.used = ++clock_;
+    hints_[hint_of(address)] = static_cast<std::uint16_t>(&e - &entries_[0] + 1);
+    return e.key;
+}
+
 std::shared_ptr<const Key> KeyCache::get(Algorithm algorithm, KeyFormat format,
                                          std::string_view secret,
                                          const char **why)
@@ -88,38 +110,35 @@ std::shared_ptr<const Key> KeyCache::get(Algorithm algorithm, KeyFormat format,
             return nullptr;
         }
     }
+    std::uint16_t hint = hints_[hint_of(secret.data())];
+    if (hint != 0 && holds(entries_[hint - 1], algorithm, format, secret)) {
+        return found(entries_[hint - 1], secret.data());
+    }
 
     std::uint64_t h = hash_of(algorithm, format, secret);
     Entry *set = &entries_[(h >> 32) % kSets * kWays];
     Entry *victim = &set[0];
-
     for (std::size_t i = 0; i < kWays; i++) {
         Entry &e = set[i];
-        if (e.hash == h && e.used != 0 && e.algorithm == algorithm
-            && e.format == format && e.secret == secret)
-        {
-            e.used = ++clock_;
-            return e.key;
+        if (e.hash == h && holds(e, algorithm, format, secret)) {
+            return found(e, secret.data());
         }
         if (e.used < victim->used) {
             victim = &e;
         }
     }
-
     auto key = std::make_shared<Key>();
     *why = key->init(algorithm, format, secret);
     if (*why != nullptr) {
         return nullptr;
     }
-
     victim->clear();
     victim->hash = h;
     victim->algorithm = algorithm;
     victim->format = format;
     victim->secret.assign(secret);
     victim->key = key;
-    victim->used = ++clock_;
-    return key;
+    return found(*victim, secret.data());
 }
 
 }  // namespace webhook

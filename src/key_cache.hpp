@@ -4,7 +4,8 @@
 // secrets through a map), kept for the next request with the same secret.
 // Keying a secret costs two hash blocks and its decoding (HMAC's
 // pre-computed states, a base64 "whsec_" secret, a public key); looking it
-// up here, a hash of its bytes and one comparison.
+// up here, a hint by its address (else a hash of its bytes) and one
+// comparison of the bytes.
 //
 // One per process (an nginx worker's; checks are made by one thread at a
 // time, webhook_signature.h), bounded (kSets x kWays keys, the least
@@ -64,8 +65,20 @@ private:
 
     static std::uint64_t hash_of(Algorithm algorithm, KeyFormat format,
                                  std::string_view secret);
+    static std::size_t hint_of(const char *address);
+    bool holds(const Entry &e, Algorithm algorithm, KeyFormat format,
+               std::string_view secret) const;
+    std::shared_ptr<const Key> found(Entry &e, const char *address);
+
+    // A map's values are configuration strings: a tenant's secret comes at
+    // the same address on every request.  Where the secret last seen at an
+    // address (hashed) was kept, 1-based (0: nowhere yet), tried before
+    // the secret's bytes are hashed; the bytes are compared either way, so
+    // a hint that no longer holds costs a comparison and nothing else.
+    static constexpr std::size_t kHints = 1024;
 
     std::unique_ptr<Entry[]>  entries_;     // kSets * kWays, made on first use
+    std::uint16_t             hints_[kHints] = {};
     std::uint64_t             clock_ = 0;
 };
 

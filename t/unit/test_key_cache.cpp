@@ -34,7 +34,7 @@ using webhook::KeyFormat;
 
 constexpr std::size_t kTenants = KeyCache::kSets * KeyCache::kWays / 4;
 
-std::shared_ptr<const Key> keyed(KeyCache &cache, const std::string &secret)
+std::shared_ptr<const Key> keyed(KeyCache &cache, std::string_view secret)
 {
     const char *why = nullptr;
     std::shared_ptr<const Key> key = cache.get(Algorithm::HmacSha256,
@@ -97,6 +97,28 @@ void test_short_secrets(void **)
     all_stay("short", [](std::size_t i) { return "s" + number(i); });
 }
 
+// The address only hints: the bytes there decide.  One buffer holds one
+// tenant's secret, then another's, then the first's again (a secret a
+// request computes lands where the last one was).
+void test_same_address_other_secret(void **)
+{
+    KeyCache cache;
+    std::string a = "whsec_tenant_secret_number_one_0123456789abcdef";
+    std::string b = "whsec_tenant_secret_number_two_0123456789abcdef";
+    std::string where(a);
+
+    const Key *key_a = keyed(cache, where).get();
+    where.replace(0, b.size(), b);
+    const Key *key_b = keyed(cache, where).get();
+    assert_ptr_not_equal(key_a, key_b);
+    assert_ptr_equal(keyed(cache, b).get(), key_b);   // elsewhere: the same
+    where.replace(0, a.size(), a);
+    assert_ptr_equal(keyed(cache, where).get(), key_a);
+    // the same bytes, one shorter, are another secret
+    std::string_view shorter = std::string_view(where).substr(0, a.size() - 1);
+    assert_ptr_not_equal(keyed(cache, shorter).get(), key_a);
+}
+
 }  // namespace
 
 int main(void)
@@ -106,6 +128,7 @@ int main(void)
         cmocka_unit_test(test_tenants_differing_at_the_start),
         cmocka_unit_test(test_tenants_differing_in_the_middle),
         cmocka_unit_test(test_short_secrets),
+        cmocka_unit_test(test_same_address_other_secret),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
