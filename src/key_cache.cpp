@@ -80,9 +80,9 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
 // Fibonacci hashing of the address: its high bits pick the hint.
 std::size_t KeyCache::hint_of(const char *address)
 {
-    static_assert(kHints == 1024, "ten bits of hint");
+    static_assert(kHints == 8192, "thirteen bits of hint");
     return static_cast<std::size_t>(
-        reinterpret_cast<std::uintptr_t>(address) * 0x9e3779b97f4a7c15u >> 54);
+        reinterpret_cast<std::uintptr_t>(address) * 0x9e3779b97f4a7c15u >> 51);
 }
 
 bool KeyCache::holds(const Entry &e, Algorithm algorithm, KeyFormat format,
