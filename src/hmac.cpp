@@ -76,8 +76,9 @@ void wipe_memory(void *memory, std::size_t size)
 #endif
 }
 
-// Eight bytes at a time (CRYPTO_memcmp goes byte by byte: about 230
-// instructions for a SHA-256 MAC, compared once per candidate per secret),
+// 32 bytes a round, then 8 at a time (CRYPTO_memcmp goes byte by byte:
+// about 230 instructions for a SHA-256 MAC, compared once per candidate
+// per secret),
 // the differences ORed together, with no exit before the end: the empty
 // asm after each round makes the running difference opaque to the
 // compiler, so it cannot stop at the first difference it sees.

@@ -38,7 +38,8 @@ KeyCache &KeyCache::local()
 // that spreads every bit over the bits a set is chosen by: tenants'
 // secrets often differ only in their last bytes.  Multiplying by an odd
 // number and XORing a word are both one-to-one, so two secrets that differ
-// in one word never meet before the finalizer.  Quick, and only ever
+// in one word never meet before the finalizer (two that differ in several
+// may: their bytes are compared all the same).  Quick, and only ever
 // compared with hashes of other configured secrets (no attacker picks a
 // secret), so it needs no resistance to chosen collisions.
 std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
@@ -81,6 +82,7 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
 std::size_t KeyCache::hint_of(const char *address)
 {
     static_assert(kHints == 8192, "thirteen bits of hint");
+    static_assert(kSets * kWays < 65536, "a hint holds an entry's index + 1 in 16 bits");
     return static_cast<std::size_t>(
         reinterpret_cast<std::uintptr_t>(address) * 0x9e3779b97f4a7c15u >> 51);
 }

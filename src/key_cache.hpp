@@ -75,7 +75,7 @@ private:
     // address (hashed) was kept, 1-based (0: nowhere yet), tried before
     // the secret's bytes are hashed; the bytes are compared either way, so
     // a hint that no longer holds costs a comparison and nothing else.
-    static constexpr std::size_t kHints = 8192;   // 16 KiB; 1,000 tenants share few
+    static constexpr std::size_t kHints = 8192;   // 16 KiB a worker
 
     std::unique_ptr<Entry[]>  entries_;     // kSets * kWays, made on first use
     std::uint16_t             hints_[kHints] = {};

@@ -163,6 +163,8 @@ sub hook {
     is($h->access_for($r)->{key}, 3,
        'eleven secrets: $webhook_signature_key is 3 for the literal');
     $r = hook('/many', $SEC{new}, tenant => 'acme');
+    $h->passed_ok($r, $BODY, 'eleven secrets: the literal after the variable'
+                             . ' verifies');
     is($h->access_for($r)->{key}, 11,
        'eleven secrets: the literal after the variable is the 11th');
     $h->rejected_ok(hook('/many', $SEC{globex}, tenant => 'acme'),
