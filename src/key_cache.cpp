@@ -82,7 +82,7 @@ std::uint64_t KeyCache::hash_of(Algorithm algorithm, KeyFormat format,
 std::size_t KeyCache::hint_of(const char *address)
 {
     static_assert(kHints == 8192, "thirteen bits of hint");
-    static_assert(kSets * kWays < 65536, "a hint holds an entry's index + 1 in 16 bits");
+    static_assert(kSets * kWays < 65536, "a hint is an index + 1 in 16 bits");
     return static_cast<std::size_t>(
         reinterpret_cast<std::uintptr_t>(address) * 0x9e3779b97f4a7c15u >> 51);
 }
@@ -97,7 +97,8 @@ bool KeyCache::holds(const Entry &e, Algorithm algorithm, KeyFormat format,
 std::shared_ptr<const Key> KeyCache::found(Entry &e, const char *address)
 {
     e.used = ++clock_;
-    hints_[hint_of(address)] = static_cast<std::uint16_t>(&e - &entries_[0] + 1);
+    std::size_t index = static_cast<std::size_t>(&e - &entries_[0]);
+    hints_[hint_of(address)] = static_cast<std::uint16_t>(index + 1);
     return e.key;
 }
 
